@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Usage: scripts/generate.sh
+#
+# Regenerates the Go code of the greeter-api module from proto/ with the pinned
+# buf and protoc plugins. Generated files are committed: run this after every
+# change under proto/ and commit the result.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+# buf.gen.yaml cannot use clean: true (it would delete greeter-api's own
+# files), so remove the previous output here: a proto that was deleted or
+# renamed must not leave its old .pb.go behind.
+find greeter-api -name '*.pb.go' -type f -delete
+scripts/buf generate

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Usage: scripts/test.sh
+#
+# Runs every check of the repository, the same way CI does: the API rules
+# (buf lint, format, breaking changes, generated-code drift), go vet and
+# go test -race in every module, tidy go.mod files and GOWORK=off builds, and
+# an end-to-end run of the real binaries. Stops at the first failing step.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+modules=(greeter-api greeter-server greeter-client scripts/tools)
+
+step() {
+  echo "==> $1" >&2
+  shift
+  "$@"
+}
+
+step "buf lint" scripts/buf lint
+step "buf format" scripts/buf format --diff --exit-code
+step "buf breaking against the last released API (proto/released-api.binpb)" \
+  scripts/buf breaking --against proto/released-api.binpb
+step "generated code matches proto/" scripts/check-generated.sh
+step "the generated-code check rejects drift" scripts/test-drift-check.sh
+
+unformatted=$(gofmt -l greeter-api greeter-server greeter-client scripts)
+if [[ -n $unformatted ]]; then
+  echo "gofmt would change these files; run gofmt -w on them:" >&2
+  echo "$unformatted" >&2
+  exit 1
+fi
+
+for mod in "${modules[@]}"; do
+  step "go vet ($mod)" go -C "$mod" vet ./...
+  step "go test -race ($mod)" go -C "$mod" test -race ./...
+done
+
+step "go.mod files are tidy and every module builds with GOWORK=off" scripts/tidy.sh --check
+
+step "end to end: scripts/run.sh" bash -c '
+  out=$(GREETER_ADDR=127.0.0.1:0 scripts/run.sh end-to-end)
+  [[ $out == "Hello, end-to-end!" ]] || { echo "scripts/run.sh printed \"$out\", want \"Hello, end-to-end!\"" >&2; exit 1; }'
+
+echo "==> all checks passed" >&2
