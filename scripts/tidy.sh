@@ -7,12 +7,13 @@
 # tidy, and builds every module with GOWORK=off.
 #
 # greeter-server and greeter-client require greeter-api at a version that may
-# not be published yet (it is released from this tree). The script packs this
-# tree's greeter-api as that version into a throwaway file-based module proxy
-# and works in a throwaway module cache, so ~/go/pkg/mod never sees the
-# stand-in. It then drops the greeter-api lines from go.sum: their hash is of
-# this tree, not of the published release, whose real lines are written when
-# the module moves to a released greeter-api with `go get`.
+# exist only as a tag in this repository (not yet on the module proxy), or not
+# at all yet (the next release, cut from this tree). The script packs that
+# version into a throwaway file-based module proxy, from its tag
+# greeter-api/VERSION when there is one and from this tree otherwise, and
+# works in a throwaway module cache, so ~/go/pkg/mod never sees a stand-in.
+# A version packed from the tree has no release to match, so its go.sum lines
+# are dropped; a tagged version's lines are the published hashes and stay.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -37,8 +38,14 @@ for dir in "$@"; do
   version=$(awk -v api="$api" '$1 == api { print $2 } $1 == "require" && $2 == api { print $3 }' go.mod)
   # Modules already in the local cache come from it, the rest from the proxy.
   proxy="file://$modcache/cache/download,$(go env GOPROXY)"
+  from_tree=false
   if [[ -n $version ]]; then
-    go -C "$root/scripts/tools" run ./modproxy -dir "$tmp/proxy" "$api@$version=$root/greeter-api"
+    if git -C "$root" rev-parse -q --verify "refs/tags/greeter-api/$version" >/dev/null; then
+      go -C "$root/scripts/tools" run ./modproxy -dir "$tmp/proxy" -git "$root" "$api@$version=greeter-api"
+    else
+      from_tree=true
+      go -C "$root/scripts/tools" run ./modproxy -dir "$tmp/proxy" "$api@$version=$root/greeter-api"
+    fi
     proxy="file://$tmp/proxy,$proxy"
   fi
   gomod() {
@@ -52,10 +59,10 @@ for dir in "$@"; do
   fi
   gomod mod tidy
   if $check; then
-    echo "build $dir with GOWORK=off${version:+ (greeter-api $version from this tree)}"
+    echo "build $dir with GOWORK=off${version:+ (greeter-api $version from $($from_tree && echo "this tree" || echo "its tag"))}"
     gomod test -count=1 -run "^$" ./... >/dev/null || failed=1
   fi
-  if [[ -n $version ]]; then
+  if $from_tree; then
     grep -v "^$api " go.sum > "$tmp/go.sum" || true
     cat "$tmp/go.sum" > go.sum
   fi
