@@ -37,6 +37,7 @@ for mod in "${modules[@]}"; do
 done
 
 step "go.mod files are tidy and every module builds with GOWORK=off" scripts/tidy.sh --check
+step "release workflow and outside use (go get, go install @tag)" scripts/test-release.sh
 
 step "end to end: scripts/run.sh" bash -c '
   out=$(GREETER_ADDR=127.0.0.1:0 scripts/run.sh end-to-end)
