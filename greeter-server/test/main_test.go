@@ -1,0 +1,135 @@
+// Package test holds greeter-server's system tests: each one builds the real
+// greeter-server binary, starts it on a loopback port, and talks to it from
+// outside the process, the way a misbehaving or hostile peer would.
+package test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
+)
+
+// serverBin is the greeter-server binary built once by TestMain.
+var serverBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "greeter-server-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	serverBin = filepath.Join(dir, "greeter-server")
+	build := exec.Command("go", "build", "-race", "-o", serverBin, "github.com/greeter-go/greeter/greeter-server/cmd/greeter-server")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build greeter-server:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// server is a running greeter-server process.
+type server struct {
+	Addr string
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	log  strings.Builder
+	done chan struct{}
+}
+
+var listeningRE = regexp.MustCompile(`greeter-server listening.* addr=(\S+)`)
+
+// startServer runs greeter-server with args (plus --addr 127.0.0.1:0 unless
+// args set --addr) and waits until it listens. The process is killed when the
+// test ends if it is still running.
+func startServer(t *testing.T, args ...string) *server {
+	t.Helper()
+	if !strings.Contains(strings.Join(args, " "), "--addr") {
+		args = append([]string{"--addr", "127.0.0.1:0"}, args...)
+	}
+	s := &server{cmd: exec.Command(serverBin, args...), done: make(chan struct{})}
+	stderr, err := s.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addr := make(chan string, 1)
+	go func() {
+		defer close(s.done)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			s.mu.Lock()
+			s.log.WriteString(line + "\n")
+			s.mu.Unlock()
+			if m := listeningRE.FindStringSubmatch(line); m != nil {
+				select {
+				case addr <- strings.Trim(m[1], `"`):
+				default:
+				}
+			}
+		}
+		_, _ = io.Copy(io.Discard, stderr)
+	}()
+	t.Cleanup(func() {
+		if s.cmd.ProcessState == nil {
+			_ = s.cmd.Process.Kill()
+			_ = s.cmd.Wait()
+		}
+	})
+	select {
+	case s.Addr = <-addr:
+	case <-s.done:
+		t.Fatalf("greeter-server exited before listening:\n%s", s.Log())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("greeter-server did not listen within 30s:\n%s", s.Log())
+	}
+	return s
+}
+
+// Log returns what the server has written to stderr so far.
+func (s *server) Log() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.log.String()
+}
+
+// checkServing fails the test unless the server still answers SayHello on a
+// fresh connection and its process is still running.
+func (s *server) checkServing(t *testing.T) {
+	t.Helper()
+	select {
+	case <-s.done:
+		t.Fatalf("greeter-server exited:\n%s", s.Log())
+	default:
+	}
+	conn, err := grpc.NewClient(s.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := greeterv1.NewGreeterServiceClient(conn).SayHello(ctx, &greeterv1.SayHelloRequest{Name: "still here"})
+	if err != nil || resp.GetMessage() != "Hello, still here!" {
+		t.Fatalf("SayHello(%q) = %q, %v, want %q, nil; server log:\n%s", "still here", resp.GetMessage(), err, "Hello, still here!", s.Log())
+	}
+}

@@ -1,0 +1,139 @@
+package test
+
+import (
+	"bufio"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+)
+
+// readUntilClosed reads what the server sends on conn until it closes the
+// connection, failing the test if it neither closes nor answers in time.
+func readUntilClosed(t *testing.T, conn net.Conn, within time.Duration) []byte {
+	t.Helper()
+	_ = conn.SetReadDeadline(time.Now().Add(within))
+	got, err := io.ReadAll(conn)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("server kept the connection open for %v without closing it (read %q)", within, got)
+	}
+	return got
+}
+
+func TestNonGRPCTraffic(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+
+	t.Run("random bytes", func(t *testing.T) {
+		conn, err := net.Dial("tcp", srv.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		junk := make([]byte, 64<<10)
+		_, _ = rand.Read(junk)
+		_, _ = conn.Write(junk) // the server may close before it has read it all
+		readUntilClosed(t, conn, 10*time.Second)
+		srv.checkServing(t)
+	})
+
+	t.Run("HTTP/1.1 request", func(t *testing.T) {
+		conn, err := net.Dial("tcp", srv.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		_, _ = conn.Write([]byte("GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: test\r\n\r\n"))
+		got := readUntilClosed(t, conn, 10*time.Second)
+		if strings.HasPrefix(string(got), "HTTP/1.1 200") {
+			t.Errorf("HTTP/1.1 GET got a 200 answer: %q", got)
+		}
+		srv.checkServing(t)
+	})
+
+	t.Run("TLS hello to a plaintext port", func(t *testing.T) {
+		conn, err := net.Dial("tcp", srv.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+		tc := tls.Client(conn, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}}) // no verification: the handshake is meant to fail
+		if err := tc.Handshake(); err == nil {
+			t.Error("TLS handshake with a plaintext port succeeded")
+		} else {
+			t.Logf("TLS handshake failed as expected: %v", err)
+		}
+		srv.checkServing(t)
+	})
+
+	t.Run("a client that connects and never speaks", func(t *testing.T) {
+		conn, err := net.Dial("tcp", srv.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		srv.checkServing(t)
+	})
+}
+
+// TestIdleConnections holds thousands of idle HTTP/2 connections open and
+// checks that the server still serves, then that it serves after they go.
+func TestIdleConnections(t *testing.T) {
+	t.Parallel()
+	const n = 2000
+	srv := startServer(t)
+	before := rssKiB(t, srv.cmd.Process.Pid)
+	conns := make([]net.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range n {
+		c, err := net.DialTimeout("tcp", srv.Addr, 5*time.Second)
+		if err != nil {
+			t.Fatalf("connection %d: %v", len(conns)+1, err)
+		}
+		conns = append(conns, c)
+		if _, err := c.Write([]byte(http2.ClientPreface)); err != nil {
+			t.Fatal(err)
+		}
+		if err := http2.NewFramer(c, c).WriteSettings(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv.checkServing(t)
+	t.Logf("%d idle connections: server RSS %d KiB -> %d KiB", n, before, rssKiB(t, srv.cmd.Process.Pid))
+	for _, c := range conns {
+		c.Close()
+	}
+	conns = nil
+	srv.checkServing(t)
+}
+
+// rssKiB returns the resident set size of process pid, from /proc.
+func rssKiB(t *testing.T, pid int) int {
+	t.Helper()
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	sc := bufio.NewScanner(strings.NewReader(string(data)))
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kib, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			return kib
+		}
+	}
+	return 0
+}
