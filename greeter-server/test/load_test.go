@@ -1,0 +1,265 @@
+package test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
+)
+
+var loadDuration = flag.Duration("load.duration", 3*time.Second,
+	"how long TestSustainedLoad drives the server; scripts/test-load.sh sets a longer one")
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lis.Close()
+	return lis.Addr().String()
+}
+
+// metric reads one unlabeled gauge or counter from a Prometheus text page.
+func metric(t *testing.T, url, name string) float64 {
+	t.Helper()
+	client := http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("%s has no metric %s", url, name)
+	return 0
+}
+
+// load runs workers that call SayHello back to back until ctx ends, and
+// returns how many calls succeeded and the failures by code.
+func load(ctx context.Context, conns []*grpc.ClientConn, workers int) (ok int64, failed map[codes.Code]int64) {
+	var mu sync.Mutex
+	failed = map[codes.Code]int64{}
+	var wg sync.WaitGroup
+	for i := range workers {
+		client := greeterv1.NewGreeterServiceClient(conns[i%len(conns)])
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				callCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				resp, err := client.SayHello(callCtx, &greeterv1.SayHelloRequest{Name: "load"})
+				cancel()
+				switch {
+				case err == nil && resp.GetMessage() == "Hello, load!":
+					atomic.AddInt64(&ok, 1)
+				default:
+					mu.Lock()
+					failed[status.Code(err)]++
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return ok, failed
+}
+
+func dialN(t *testing.T, addr string, n int) []*grpc.ClientConn {
+	t.Helper()
+	conns := make([]*grpc.ClientConn, n)
+	for i := range conns {
+		c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		conns[i] = c
+	}
+	return conns
+}
+
+// TestSustainedLoad drives the server for -load.duration and checks that no
+// call fails and that its goroutines and heap return to their baseline once
+// the load and its connections are gone.
+func TestSustainedLoad(t *testing.T) {
+	t.Parallel()
+	metricsAddr := freeAddr(t)
+	srv := startServer(t, "--metrics-addr", metricsAddr)
+	url := "http://" + metricsAddr + "/metrics"
+	srv.checkServing(t)
+	baseGoroutines := metric(t, url, "go_goroutines")
+
+	conns := dialN(t, srv.Addr, 4)
+	ctx, cancel := context.WithTimeout(context.Background(), *loadDuration)
+	defer cancel()
+	start := time.Now()
+	ok, failed := load(ctx, conns, 16)
+	elapsed := time.Since(start)
+	peak := metric(t, url, "go_goroutines")
+	for _, c := range conns {
+		c.Close()
+	}
+	t.Logf("sustained load: %d calls in %v (%.0f/s), failures %v; goroutines %v at rest, %v under load",
+		ok, elapsed.Round(time.Millisecond), float64(ok)/elapsed.Seconds(), failed, baseGoroutines, peak)
+	if len(failed) > 0 {
+		t.Errorf("calls failed under load: %v", failed)
+	}
+	if ok == 0 {
+		t.Fatal("no call succeeded")
+	}
+
+	// Connections close asynchronously; give the server a moment to notice.
+	deadline := time.Now().Add(10 * time.Second)
+	var after float64
+	for {
+		after = metric(t, url, "go_goroutines")
+		if after <= baseGoroutines+2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if after > baseGoroutines+2 {
+		t.Errorf("goroutines did not return to baseline: %v at rest before, %v after the load ended", baseGoroutines, after)
+	}
+	t.Logf("goroutines after the load: %v", after)
+}
+
+// TestShutdownUnderLoad sends SIGTERM while unary load runs and long streams
+// are open, and checks that every call ends (none hangs), that each ends with
+// success or a clean status, and that the process exits 0 within its
+// shutdown timeout.
+func TestShutdownUnderLoad(t *testing.T) {
+	t.Parallel()
+	const shutdownTimeout = 5 * time.Second
+	srv := startServer(t, "--shutdown-timeout", shutdownTimeout.String())
+	srv.checkServing(t)
+	conns := dialN(t, srv.Addr, 4)
+
+	// Streams that would run for 100 × 200ms = 20s if not told to finish.
+	const streams = 8
+	type streamResult struct {
+		received int
+		err      error
+	}
+	streamResults := make(chan streamResult, streams)
+	streamsOpen := make(chan struct{}, streams)
+	for i := range streams {
+		client := greeterv1.NewGreeterServiceClient(conns[i%len(conns)])
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			stream, err := client.SayHelloStream(ctx, &greeterv1.SayHelloStreamRequest{Name: "stream", Count: 100, Interval: durationpb.New(200 * time.Millisecond)})
+			if err != nil {
+				streamResults <- streamResult{err: err}
+				return
+			}
+			var r streamResult
+			for {
+				_, err := stream.Recv()
+				if err != nil {
+					if !errors.Is(err, io.EOF) {
+						r.err = err
+					}
+					streamResults <- r
+					return
+				}
+				if r.received++; r.received == 1 {
+					streamsOpen <- struct{}{}
+				}
+			}
+		}()
+	}
+	for range streams {
+		select {
+		case <-streamsOpen:
+		case <-time.After(10 * time.Second):
+			t.Fatal("streams did not start")
+		}
+	}
+
+	loadCtx, stopLoad := context.WithCancel(context.Background())
+	type loadResult struct {
+		ok     int64
+		failed map[codes.Code]int64
+	}
+	loadDone := make(chan loadResult, 1)
+	go func() {
+		ok, failed := load(loadCtx, conns, 16)
+		loadDone <- loadResult{ok, failed}
+	}()
+	time.Sleep(500 * time.Millisecond)
+
+	sigAt := time.Now()
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- srv.cmd.Wait() }()
+	var waitErr error
+	select {
+	case waitErr = <-exited:
+	case <-time.After(shutdownTimeout + 10*time.Second):
+		t.Fatalf("greeter-server did not exit within %v of SIGTERM:\n%s", shutdownTimeout+10*time.Second, srv.Log())
+	}
+	exitAfter := time.Since(sigAt)
+	stopLoad()
+	lr := <-loadDone
+
+	if waitErr != nil {
+		t.Errorf("greeter-server exit after SIGTERM: %v, want exit status 0; log:\n%s", waitErr, srv.Log())
+	}
+	if exitAfter > shutdownTimeout+2*time.Second {
+		t.Errorf("greeter-server took %v to exit, more than its %v shutdown timeout", exitAfter, shutdownTimeout)
+	}
+
+	// Unary calls after SIGTERM may be refused (Unavailable: the server no
+	// longer accepts them) but never lost: every one returned.
+	for code := range lr.failed {
+		if code != codes.Unavailable {
+			t.Errorf("unary calls during shutdown failed with %v, want only Unavailable (refused before they started)", code)
+		}
+	}
+	var streamSummary []string
+	for range streams {
+		select {
+		case r := <-streamResults:
+			code := status.Code(r.err)
+			streamSummary = append(streamSummary, fmt.Sprintf("%d greetings then %v", r.received, code))
+			if r.err != nil && code != codes.Unavailable && code != codes.Canceled && code != codes.Aborted {
+				t.Errorf("stream ended with %v, want OK or a clean shutdown status", r.err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a stream never ended after the server exited")
+		}
+	}
+	t.Logf("shutdown under load: exit after %v; unary: %d OK, refused %v; streams: %s",
+		exitAfter.Round(time.Millisecond), lr.ok, lr.failed, strings.Join(streamSummary, "; "))
+}
