@@ -48,8 +48,9 @@ errors go to stderr, and nothing is printed to stdout when a command fails.
   greeter-client --addr dns:///greeter.example.com:443 --tls hello -n Ada
   printf 'ann\nbob\n' | greeter-client chat
   GREETER_OUTPUT=json greeter-client hello-stream -n Ada | jq .sequence`,
-		SilenceUsage:  true,
-		SilenceErrors: true,
+		SilenceUsage:               true,
+		SilenceErrors:              true,
+		SuggestionsMinimumDistance: 2,
 		// Root runs only when no command matched: an unknown command is a
 		// usage error, not a help page with exit code 0.
 		Args: cobra.ArbitraryArgs,
