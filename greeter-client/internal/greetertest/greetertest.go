@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -54,8 +55,8 @@ func Start(t testing.TB) string {
 
 // checkName is the proto's name rule, in short.
 func checkName(name string) error {
-	if strings.TrimSpace(name) == "" || len([]rune(name)) > 100 {
-		return status.Error(codes.InvalidArgument, "invalid name: must be 1 to 100 characters, not only white space")
+	if strings.TrimSpace(name) == "" || len([]rune(name)) > 100 || strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return status.Error(codes.InvalidArgument, "invalid name: must be 1 to 100 characters, not only white space, no control characters")
 	}
 	return nil
 }
