@@ -56,7 +56,10 @@ func Run(_ context.Context, opts *Options) error {
 				continue
 			}
 			api = d.Version
-			if d.Replace != nil {
+			switch {
+			case api == "(devel)":
+				api += " (built from this tree's greeter-api through go.work)"
+			case d.Replace != nil:
 				api += " (replaced by " + d.Replace.Path + ")"
 			}
 		}
