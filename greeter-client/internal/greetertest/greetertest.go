@@ -34,14 +34,15 @@ const EchoHeader = "x-echo"
 const UnhealthyService = "test.Unhealthy"
 
 // Start serves both Greeter services and health on a loopback port until
-// the test ends, and returns its address.
-func Start(t testing.TB) string {
+// the test ends, and returns its address. opts configure the server, such
+// as its TLS credentials.
+func Start(t testing.TB, opts ...grpc.ServerOption) string {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := grpc.NewServer()
+	srv := grpc.NewServer(opts...)
 	greeterv1.RegisterGreeterServiceServer(srv, v1Server{})
 	helloworld.RegisterGreeterServer(srv, helloworldServer{})
 	hs := health.NewServer()
