@@ -16,33 +16,13 @@ concurrency=${2:-10}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 gobin=${XDG_CACHE_HOME:-$HOME/.cache}/greeter-bench/ghz-$ghz_version
 
-tmp=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid"
-    wait "$server_pid" || true
-  fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
 if [[ ! -x $gobin/ghz ]]; then
   echo "installing ghz $ghz_version into $gobin..." >&2
   GOBIN=$gobin GOWORK=off GOFLAGS= go install "github.com/bojand/ghz/cmd/ghz@$ghz_version"
 fi
-go -C "$root/greeter-server" build -o "$tmp/greeter-server" ./cmd/greeter-server
-go -C "$root/greeter-client" build -o "$tmp/greeter-client" ./cmd/greeter-client
-
-"$tmp/greeter-server" --addr 127.0.0.1:0 2>"$tmp/server.log" &
-server_pid=$!
-addr=
-for _ in $(seq 100); do
-  addr=$(sed -n 's/.*greeter-server listening.* addr=\([^ ]*\).*/\1/p' "$tmp/server.log")
-  [[ -n $addr ]] && break
-  sleep 0.1
-done
-[[ -n $addr ]] || { echo "greeter-server did not start:" >&2; cat "$tmp/server.log" >&2; exit 1; }
+# shellcheck source=lib-server.sh
+source "$root/scripts/lib-server.sh"
+start_greeter
 
 # cpu FILE CMD...: runs CMD with its output in FILE and prints the user and
 # system CPU seconds it used, from bash's time.

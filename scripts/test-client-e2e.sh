@@ -10,30 +10,9 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-tmp=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid"
-    wait "$server_pid" || true
-  fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-go -C "$root/greeter-server" build -o "$tmp/greeter-server" ./cmd/greeter-server
-go -C "$root/greeter-client" build -o "$tmp/greeter-client" ./cmd/greeter-client
-
-"$tmp/greeter-server" --addr 127.0.0.1:0 2>"$tmp/server.log" &
-server_pid=$!
-addr=
-for _ in $(seq 100); do
-  addr=$(sed -n 's/.*greeter-server listening.* addr=\([^ ]*\).*/\1/p' "$tmp/server.log")
-  [[ -n $addr ]] && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$tmp/server.log" >&2; exit 1; }
-  sleep 0.1
-done
-[[ -n $addr ]] || { echo "greeter-server did not start within 10s:" >&2; cat "$tmp/server.log" >&2; exit 1; }
+# shellcheck source=lib-server.sh
+source "$root/scripts/lib-server.sh"
+start_greeter
 
 failed=0
 # expect CODE STDOUT STDERR_SUBSTRING -- ARGS...: runs greeter-client with

@@ -142,6 +142,14 @@ func (v1Server) SayHelloGroup(stream grpc.ClientStreamingServer[greeterv1.SayHel
 }
 
 func (v1Server) SayHelloChat(stream grpc.BidiStreamingServer[greeterv1.SayHelloChatRequest, greeterv1.SayHelloChatResponse]) error {
+	return greetEach(stream, func(msg string) *greeterv1.SayHelloChatResponse {
+		return &greeterv1.SayHelloChatResponse{Message: msg}
+	})
+}
+
+// greetEach answers every name on a bidirectional stream with its greeting,
+// in order, until the client closes its side.
+func greetEach[Req, Resp any](stream grpc.BidiStreamingServer[Req, Resp], reply func(msg string) *Resp) error {
 	for {
 		req, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
@@ -150,11 +158,11 @@ func (v1Server) SayHelloChat(stream grpc.BidiStreamingServer[greeterv1.SayHelloC
 		if err != nil {
 			return err
 		}
-		msg, err := greet("Hello, ", req.GetName())
+		msg, err := greet("Hello, ", any(req).(interface{ GetName() string }).GetName())
 		if err != nil {
 			return err
 		}
-		if err := stream.Send(&greeterv1.SayHelloChatResponse{Message: msg}); err != nil {
+		if err := stream.Send(reply(msg)); err != nil {
 			return err
 		}
 	}
@@ -187,20 +195,7 @@ func (helloworldServer) SayHelloStreamReply(req *helloworld.HelloRequest, stream
 }
 
 func (helloworldServer) SayHelloBidiStream(stream grpc.BidiStreamingServer[helloworld.HelloRequest, helloworld.HelloReply]) error {
-	for {
-		req, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		msg, err := greet("Hello, ", req.GetName())
-		if err != nil {
-			return err
-		}
-		if err := stream.Send(&helloworld.HelloReply{Message: msg}); err != nil {
-			return err
-		}
-	}
+	return greetEach(stream, func(msg string) *helloworld.HelloReply {
+		return &helloworld.HelloReply{Message: msg}
+	})
 }
