@@ -54,7 +54,11 @@ type ConnectError struct {
 }
 
 func (e *ConnectError) Error() string {
-	return fmt.Sprintf("cannot connect to %s: %v; check that the server is running there, or point at another with --addr (or GREETER_ADDR)", e.Addr, e.Err)
+	hint := "check that the server is running there, or point at another with --addr (or GREETER_ADDR)"
+	if cause := e.Err.Error(); strings.Contains(cause, "tls:") || strings.Contains(cause, "x509:") {
+		hint = "check that the TLS flags (--tls, --ca, --server-name, --cert, --key) match the server"
+	}
+	return fmt.Sprintf("cannot connect to %s: %v; %s", e.Addr, e.Err, hint)
 }
 func (e *ConnectError) Unwrap() error { return e.Err }
 

@@ -45,3 +45,18 @@ func TestCallErrorMessage(t *testing.T) {
 		}
 	}
 }
+
+func TestConnectErrorHint(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ cause, want string }{
+		{cause: "dial tcp 127.0.0.1:1: connect: connection refused", want: "--addr"},
+		{cause: "tls: first record does not look like a TLS handshake", want: "TLS flags"},
+		{cause: "x509: certificate signed by unknown authority", want: "--ca"},
+	}
+	for _, tt := range tests {
+		got := (&exitcode.ConnectError{Addr: "h:1", Err: errors.New(tt.cause)}).Error()
+		if !strings.Contains(got, tt.cause) || !strings.Contains(got, tt.want) {
+			t.Errorf("ConnectError(%q) = %q, want the cause and a hint about %s", tt.cause, got, tt.want)
+		}
+	}
+}
