@@ -117,3 +117,22 @@ func TestRunUsage(t *testing.T) {
 		t.Errorf("bench --method chat: %v, want a usage error about --method", err)
 	}
 }
+
+// TestRunProgress checks that the progress line goes to stderr on a
+// terminal, and leaves the report on stdout alone.
+func TestRunProgress(t *testing.T) {
+	t.Parallel()
+	opts, out := newOptions(t, "text")
+	errOut := &strings.Builder{}
+	opts.IO.ErrOut, opts.IO.ErrTTY = errOut, true
+	opts.Total, opts.Duration, opts.Rate = 0, 700*time.Millisecond, 200
+	if err := bench.Run(context.Background(), opts); err != nil {
+		t.Fatalf("bench: %v", err)
+	}
+	if !strings.Contains(errOut.String(), "calls/s") {
+		t.Errorf("stderr %q, want a progress line", errOut)
+	}
+	if strings.Contains(out.String(), "calls/s,") || !strings.HasPrefix(out.String(), "Summary:") {
+		t.Errorf("stdout %q, want only the report", out)
+	}
+}

@@ -156,6 +156,16 @@ func TestMain_Verbose(t *testing.T) {
 	}
 }
 
+func TestMain_HeaderEnv(t *testing.T) {
+	t.Parallel()
+	addr := greetertest.Start(t)
+	env := map[string]string{"GREETER_ADDR": addr, "GREETER_VERBOSE": "true", "GREETER_HEADER": greetertest.EchoHeader + "=1," + greetertest.EchoHeader + "=2"}
+	_, errOut, code := run(t, "", env, "hello")
+	if code != 0 || !strings.Contains(errOut, "< header x-echo: 1,2") {
+		t.Errorf("hello with GREETER_HEADER: exit code %d, stderr %q, want both values echoed", code, errOut)
+	}
+}
+
 func TestMain_Unreachable(t *testing.T) {
 	t.Parallel()
 	addr := closedAddr(t)
