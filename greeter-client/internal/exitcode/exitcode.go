@@ -23,6 +23,8 @@ const (
 	Connect    = 3  // no connection to the server within --connect-timeout
 	Unhealthy  = 4  // health: the server answered, but not SERVING
 	StatusBase = 64 // 64 + gRPC status code: the call failed with that status
+	// Interrupted follows the shell's 128 + SIGINT.
+	Interrupted = 130
 )
 
 // Table documents the exit codes, for --help and the README.
@@ -34,7 +36,8 @@ const Table = `Exit codes:
   4       health: the server answered, but the service is not SERVING
   64+N    the call failed with gRPC status code N, for example
           67 InvalidArgument, 68 DeadlineExceeded, 76 Unimplemented,
-          78 Unavailable, 80 Unauthenticated`
+          78 Unavailable, 80 Unauthenticated
+  130     interrupted (Ctrl-C)`
 
 // UsageError marks a mistake in how greeter-client was called.
 type UsageError struct{ Err error }

@@ -50,8 +50,8 @@ func newCmd(io *iostreams.IOStreams, f *conn.Factory, runF func(context.Context,
 		Long: `Call SayHello and print the greeting, "Hello, NAME!", on stdout.
 
 Without --name it greets "world". The server checks the name (1 to 100
-characters, not only white space, no control characters) and its answer is
-printed as it comes.`,
+characters, not only white space, no control characters); a name it
+rejects is reported on stderr with its reason, and exit code 67.`,
 		Example: `  greeter-client hello --name Ada
   greeter-client hello -n Ada --output json | jq -r .message`,
 		Args: cobra.NoArgs,
@@ -68,8 +68,8 @@ printed as it comes.`,
 		cmd.Long = `Call SayHelloAgain and print the greeting, "Hello again, NAME!", on stdout.
 
 Without --name it greets "world". The server checks the name (1 to 100
-characters, not only white space, no control characters) and its answer is
-printed as it comes.`
+characters, not only white space, no control characters); a name it
+rejects is reported on stderr with its reason, and exit code 67.`
 		cmd.Example = "  greeter-client hello-again --name Ada"
 	}
 	cmd.Flags().StringVarP(&opts.Name, "name", "n", DefaultName, "name to greet")

@@ -174,6 +174,10 @@ func Main(ctx context.Context, ios *iostreams.IOStreams, args []string, getenv f
 	cmd := NewCmd(ios, f, getenv)
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)
+	if err != nil && ctx.Err() != nil {
+		fmt.Fprintln(ios.ErrOut, "greeter-client: interrupted")
+		return exitcode.Interrupted
+	}
 	if err != nil {
 		fmt.Fprintln(ios.ErrOut, "greeter-client:", err)
 	}

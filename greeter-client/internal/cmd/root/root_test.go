@@ -166,6 +166,18 @@ func TestMain_HeaderEnv(t *testing.T) {
 	}
 }
 
+func TestMain_Interrupted(t *testing.T) {
+	t.Parallel()
+	addr := greetertest.Start(t)
+	ios, _, out, errOut := iostreams.Test()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // as if Ctrl-C came before the call
+	code := root.Main(ctx, ios, []string{"--addr", addr, "hello"}, func(string) string { return "" })
+	if code != 130 || out.Len() != 0 || errOut.String() != "greeter-client: interrupted\n" {
+		t.Errorf("interrupted hello: exit code %d, stdout %q, stderr %q; want 130, nothing, interrupted", code, out, errOut)
+	}
+}
+
 func TestMain_Unreachable(t *testing.T) {
 	t.Parallel()
 	addr := closedAddr(t)
