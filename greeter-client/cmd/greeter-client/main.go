@@ -13,7 +13,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := root.Main(ctx, iostreams.System(), os.Args[1:])
+	code := root.Main(ctx, iostreams.System(), os.Args[1:], os.Getenv)
 	stop()
 	os.Exit(code)
 }

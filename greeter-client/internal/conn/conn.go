@@ -1,45 +1,188 @@
-// Package conn turns greeter-client's global connection flags into a gRPC
-// client connection, opened lazily the first time a command needs one.
+// Package conn turns greeter-client's global flags into what every command
+// shares: a gRPC client connection, opened lazily the first time a command
+// needs one, the metadata and deadline of each call, and the output settings.
 package conn
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/greeter-go/greeter/greeter-client/internal/exitcode"
 )
 
-// Options are the connection settings shared by every command.
+// The APIs greeter-client speaks.
+const (
+	APIGreeterV1  = "greeter.v1"
+	APIHelloworld = "helloworld"
+)
+
+// Options are the global settings shared by every command.
 type Options struct {
 	// Addr is any gRPC target, such as "localhost:50051" or "dns:///host:port".
 	Addr string
 	// Timeout is the deadline of every call.
 	Timeout time.Duration
+	// ConnectTimeout bounds the wait for a connection.
+	ConnectTimeout time.Duration
+
+	// TLS turns on TLS; CA, Cert, Key and ServerName imply it.
+	TLS        bool
+	CA         string
+	Cert, Key  string
+	ServerName string
+
+	// Headers are "key=value" metadata sent with every call.
+	Headers []string
+	// API is APIGreeterV1 or APIHelloworld.
+	API string
+	// Output is "text" or "json".
+	Output string
+	// Verbose prints headers, trailers, status and timing on stderr.
+	Verbose bool
 }
 
-// Factory opens the client connection on first use and closes it once.
+// Factory builds connections from Options. It opens the shared connection
+// on first use and closes it once.
 type Factory struct {
 	Options Options
 
-	once sync.Once
-	conn *grpc.ClientConn
-	err  error
+	once      sync.Once
+	conn      *grpc.ClientConn
+	err       error
+	mu        sync.Mutex
+	connected bool
 }
 
-// Conn returns the shared client connection, creating it on first use.
-func (f *Factory) Conn() (*grpc.ClientConn, error) {
-	f.once.Do(func() {
-		f.conn, f.err = grpc.NewClient(f.Options.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-		if f.err != nil {
-			f.err = fmt.Errorf("connect to %s: %w", f.Options.Addr, f.err)
-		}
-	})
+// Conn returns the shared client connection, creating it on first use and
+// waiting up to ConnectTimeout for it to connect.
+func (f *Factory) Conn(ctx context.Context) (*grpc.ClientConn, error) {
+	f.once.Do(func() { f.conn, f.err = f.NewConn(ctx) })
 	return f.conn, f.err
 }
 
-// Close closes the connection if one was opened.
+// Connected reports whether a connection made by f ever became ready, which
+// tells "the server is unreachable" from "the server said Unavailable".
+func (f *Factory) Connected() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.connected
+}
+
+// NewConn opens a new connection, not shared, and waits for it like Conn.
+// bench uses it to spread load over several connections.
+func (f *Factory) NewConn(ctx context.Context) (*grpc.ClientConn, error) {
+	creds, err := f.credentials()
+	if err != nil {
+		return nil, err
+	}
+	cc, err := grpc.NewClient(f.Options.Addr, grpc.WithTransportCredentials(creds))
+	if err != nil {
+		return nil, exitcode.Usagef("bad --addr %q: %v", f.Options.Addr, err)
+	}
+	if err := f.waitReady(ctx, cc); err != nil {
+		cc.Close()
+		return nil, err
+	}
+	return cc, nil
+}
+
+// waitReady waits until cc is ready, or has failed to connect (the first
+// call then fails fast and says why), or ConnectTimeout has passed.
+func (f *Factory) waitReady(ctx context.Context, cc *grpc.ClientConn) error {
+	timeout := f.Options.ConnectTimeout
+	if timeout <= 0 {
+		timeout = f.Options.Timeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cc.Connect()
+	for {
+		s := cc.GetState()
+		switch s {
+		case connectivity.Ready:
+			f.mu.Lock()
+			f.connected = true
+			f.mu.Unlock()
+			return nil
+		case connectivity.TransientFailure:
+			return nil
+		}
+		if !cc.WaitForStateChange(ctx, s) {
+			if ctx.Err() == context.Canceled {
+				return ctx.Err()
+			}
+			return &exitcode.ConnectError{Addr: f.Options.Addr, Err: fmt.Errorf("no connection within --connect-timeout %s", timeout)}
+		}
+	}
+}
+
+func (f *Factory) credentials() (credentials.TransportCredentials, error) {
+	o := f.Options
+	if !o.TLS && o.CA == "" && o.Cert == "" && o.Key == "" && o.ServerName == "" {
+		return insecure.NewCredentials(), nil
+	}
+	cfg := &tls.Config{ServerName: o.ServerName, MinVersion: tls.VersionTLS12}
+	if o.CA != "" {
+		pem, err := os.ReadFile(o.CA)
+		if err != nil {
+			return nil, fmt.Errorf("read --ca: %w", err)
+		}
+		cfg.RootCAs = x509.NewCertPool()
+		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("read --ca %s: no PEM certificate in it", o.CA)
+		}
+	}
+	if (o.Cert == "") != (o.Key == "") {
+		return nil, exitcode.Usagef("--cert and --key go together: give both for mutual TLS, or neither")
+	}
+	if o.Cert != "" {
+		pair, err := tls.LoadX509KeyPair(o.Cert, o.Key)
+		if err != nil {
+			return nil, fmt.Errorf("load --cert/--key: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	return credentials.NewTLS(cfg), nil
+}
+
+// Metadata parses Headers.
+func (f *Factory) Metadata() (metadata.MD, error) {
+	md := metadata.MD{}
+	for _, h := range f.Options.Headers {
+		k, v, ok := strings.Cut(h, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return nil, exitcode.Usagef("bad --header %q: want key=value", h)
+		}
+		md.Append(strings.ToLower(k), v)
+	}
+	return md, nil
+}
+
+// CallContext returns ctx with the deadline of one call and the metadata of
+// --header.
+func (f *Factory) CallContext(ctx context.Context) (context.Context, context.CancelFunc, error) {
+	md, err := f.Metadata()
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(metadata.NewOutgoingContext(ctx, md), f.Options.Timeout)
+	return ctx, cancel, nil
+}
+
+// Close closes the shared connection if one was opened.
 func (f *Factory) Close() error {
 	if f.conn == nil {
 		return nil

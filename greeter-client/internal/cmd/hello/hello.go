@@ -1,38 +1,60 @@
-// Package hello implements the "greeter-client hello" command, which calls
-// greeter.v1.GreeterService.SayHello.
+// Package hello implements "greeter-client hello", which calls SayHello, and
+// the twin command "hello-again" (package helloagain), which calls
+// SayHelloAgain: the two differ only in the method they call.
 package hello
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
 
 	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
+	"github.com/greeter-go/greeter/greeter-api/helloworld"
 
 	"github.com/greeter-go/greeter/greeter-client/internal/conn"
 	"github.com/greeter-go/greeter/greeter-client/internal/iostreams"
+	"github.com/greeter-go/greeter/greeter-client/internal/output"
+	"github.com/greeter-go/greeter/greeter-client/internal/rpc"
 )
 
-// Options are the inputs of one run of the hello command.
+// DefaultName is whom hello greets without --name, as grpc-go's example
+// client does.
+const DefaultName = "world"
+
+// Options are the inputs of one run of hello or hello-again.
 type Options struct {
 	IO      *iostreams.IOStreams
 	Factory *conn.Factory
 	Name    string
+	// Again calls SayHelloAgain instead of SayHello.
+	Again bool
 }
 
 // NewCmd returns the hello command. If runF is not nil it runs instead of
 // the real call, so tests can check flag parsing alone.
 func NewCmd(io *iostreams.IOStreams, f *conn.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: io, Factory: f}
+	return newCmd(io, f, runF, false)
+}
+
+// NewCmdAgain returns the hello-again command, like NewCmd.
+func NewCmdAgain(io *iostreams.IOStreams, f *conn.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	return newCmd(io, f, runF, true)
+}
+
+func newCmd(io *iostreams.IOStreams, f *conn.Factory, runF func(context.Context, *Options) error, again bool) *cobra.Command {
+	opts := &Options{IO: io, Factory: f, Again: again}
 	cmd := &cobra.Command{
-		Use:   "hello --name NAME",
-		Short: "Greet NAME with SayHello",
-		Long: `Call greeter.v1.GreeterService.SayHello and print the greeting,
-"Hello, NAME!", on stdout.`,
-		Example: "  greeter-client hello --name Ada",
-		Args:    cobra.NoArgs,
+		Use:   "hello [--name NAME]",
+		Short: "Greet NAME once (SayHello)",
+		Long: `Call SayHello and print the greeting, "Hello, NAME!", on stdout.
+
+Without --name it greets "world". The server checks the name (1 to 100
+characters, not only white space, no control characters); a name it
+rejects is reported on stderr with its reason, and exit code 67.`,
+		Example: `  greeter-client hello --name Ada
+  greeter-client hello -n Ada --output json | jq -r .message`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -40,22 +62,51 @@ func NewCmd(io *iostreams.IOStreams, f *conn.Factory, runF func(context.Context,
 			return Run(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.Name, "name", "n", "world", "name to greet: 1 to 100 characters")
+	if again {
+		cmd.Use = "hello-again [--name NAME]"
+		cmd.Short = "Greet NAME a second time (SayHelloAgain)"
+		cmd.Long = `Call SayHelloAgain and print the greeting, "Hello again, NAME!", on stdout.
+
+Without --name it greets "world". The server checks the name (1 to 100
+characters, not only white space, no control characters); a name it
+rejects is reported on stderr with its reason, and exit code 67.`
+		cmd.Example = "  greeter-client hello-again --name Ada"
+	}
+	cmd.Flags().StringVarP(&opts.Name, "name", "n", DefaultName, "name to greet")
 	return cmd
 }
 
-// Run calls SayHello once and prints the greeting.
+// Run makes the call once and prints the greeting.
 func Run(ctx context.Context, opts *Options) error {
-	cc, err := opts.Factory.Conn()
+	v1 := opts.Factory.Options.API != conn.APIHelloworld
+	method := map[[2]bool]string{
+		{true, false}:  greeterv1.GreeterService_SayHello_FullMethodName,
+		{true, true}:   greeterv1.GreeterService_SayHelloAgain_FullMethodName,
+		{false, false}: helloworld.Greeter_SayHello_FullMethodName,
+		{false, true}:  helloworld.Greeter_SayHelloAgain_FullMethodName,
+	}[[2]bool{v1, opts.Again}]
+	call, err := rpc.Start(ctx, opts.Factory, opts.IO.ErrOut, method)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, opts.Factory.Options.Timeout)
-	defer cancel()
-	resp, err := greeterv1.NewGreeterServiceClient(cc).SayHello(ctx, &greeterv1.SayHelloRequest{Name: opts.Name}, grpc.WaitForReady(false))
-	if err != nil {
-		return fmt.Errorf("SayHello on %s: %w", opts.Factory.Options.Addr, err)
+	var (
+		resp interface {
+			proto.Message
+			GetMessage() string
+		}
+	)
+	switch {
+	case v1 && !opts.Again:
+		resp, err = greeterv1.NewGreeterServiceClient(call.Conn).SayHello(call.Ctx, &greeterv1.SayHelloRequest{Name: opts.Name}, call.Opts...)
+	case v1:
+		resp, err = greeterv1.NewGreeterServiceClient(call.Conn).SayHelloAgain(call.Ctx, &greeterv1.SayHelloAgainRequest{Name: opts.Name}, call.Opts...)
+	case !opts.Again:
+		resp, err = helloworld.NewGreeterClient(call.Conn).SayHello(call.Ctx, &helloworld.HelloRequest{Name: opts.Name}, call.Opts...)
+	default:
+		resp, err = helloworld.NewGreeterClient(call.Conn).SayHelloAgain(call.Ctx, &helloworld.HelloRequest{Name: opts.Name}, call.Opts...)
 	}
-	fmt.Fprintln(opts.IO.Out, resp.GetMessage())
-	return nil
+	if err := call.End(err); err != nil {
+		return err
+	}
+	return output.New(opts.IO.Out, opts.Factory.Options.Output).Print(resp, resp.GetMessage())
 }

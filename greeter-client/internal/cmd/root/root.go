@@ -1,65 +1,185 @@
-// Package root assembles greeter-client's command tree, its global flags, and
-// the mapping from errors to exit codes.
+// Package root assembles greeter-client's command tree and its global flags,
+// reads their GREETER_* environment fallbacks, and turns the outcome of a
+// run into an exit code.
 package root
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/greeter-go/greeter/greeter-client/internal/cmd/bench"
+	"github.com/greeter-go/greeter/greeter-client/internal/cmd/chat"
+	"github.com/greeter-go/greeter/greeter-client/internal/cmd/health"
 	"github.com/greeter-go/greeter/greeter-client/internal/cmd/hello"
+	"github.com/greeter-go/greeter/greeter-client/internal/cmd/helloagain"
+	"github.com/greeter-go/greeter/greeter-client/internal/cmd/hellogroup"
+	"github.com/greeter-go/greeter/greeter-client/internal/cmd/hellostream"
+	"github.com/greeter-go/greeter/greeter-client/internal/cmd/version"
 	"github.com/greeter-go/greeter/greeter-client/internal/conn"
+	"github.com/greeter-go/greeter/greeter-client/internal/exitcode"
 	"github.com/greeter-go/greeter/greeter-client/internal/iostreams"
+	"github.com/greeter-go/greeter/greeter-client/internal/output"
 )
 
-// Exit codes of greeter-client.
-const (
-	ExitOK    = 0
-	ExitError = 1
-	ExitUsage = 2
-)
+// EnvPrefix starts the name of every global flag's environment fallback:
+// --connect-timeout falls back to GREETER_CONNECT_TIMEOUT.
+const EnvPrefix = "GREETER_"
 
 // NewCmd returns the greeter-client root command with every subcommand.
-func NewCmd(io *iostreams.IOStreams, f *conn.Factory) *cobra.Command {
+// getenv looks up the environment fallbacks of the global flags.
+func NewCmd(ios *iostreams.IOStreams, f *conn.Factory, getenv func(string) string) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "greeter-client <command>",
+		Use:   "greeter-client <command> [flags]",
 		Short: "Call the Greeter gRPC API",
-		Long: `greeter-client calls a Greeter server (greeter-server, or any server of
-the canonical gRPC helloworld example).`,
-		Example:       "  greeter-client hello --name Ada",
-		SilenceUsage:  true,
-		SilenceErrors: true,
+		Long: `greeter-client calls a Greeter server: greeter-server, or, with --api
+helloworld, any server of gRPC's canonical helloworld example.
+
+Every global flag falls back to an environment variable, named in its help;
+a flag on the command line wins. Results go to stdout; diagnostics and
+errors go to stderr, and nothing is printed to stdout when a command fails.
+
+` + exitcode.Table,
+		Example: `  greeter-client hello --name Ada
+  greeter-client --addr dns:///greeter.example.com:443 --tls hello -n Ada
+  printf 'ann\nbob\n' | greeter-client chat
+  GREETER_OUTPUT=json greeter-client hello-stream -n Ada | jq .sequence`,
+		SilenceUsage:               true,
+		SilenceErrors:              true,
+		SuggestionsMinimumDistance: 2,
+		// Root runs only when no command matched: an unknown command is a
+		// usage error, not a help page with exit code 0.
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			msg := fmt.Sprintf("unknown command %q", args[0])
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += fmt.Sprintf("; did you mean %q?", s[0])
+			}
+			return exitcode.Usagef("%s; run 'greeter-client --help' for the commands", msg)
+		},
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyEnv(cmd.Root().PersistentFlags(), getenv); err != nil {
+				return err
+			}
+			return validate(&f.Options)
+		},
 	}
-	cmd.SetIn(io.In)
-	cmd.SetOut(io.Out)
-	cmd.SetErr(io.ErrOut)
-	cmd.PersistentFlags().StringVar(&f.Options.Addr, "addr", "localhost:50051", "gRPC target of the server, such as host:port or dns:///host:port")
-	cmd.PersistentFlags().DurationVar(&f.Options.Timeout, "timeout", 10*time.Second, "deadline of every call")
-	cmd.AddCommand(hello.NewCmd(io, f, nil))
+	cmd.SetIn(ios.In)
+	cmd.SetOut(ios.Out)
+	cmd.SetErr(ios.ErrOut)
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return exitcode.Usagef("%v; run '%s --help' for usage", err, c.CommandPath())
+	})
+
+	o := &f.Options
+	fl := cmd.PersistentFlags()
+	fl.StringVar(&o.Addr, "addr", "localhost:50051", "gRPC target of the server: host:port, dns:///host:port, unix:///path, ...")
+	fl.DurationVar(&o.Timeout, "timeout", 10*time.Second, "deadline of every call, streams included (must be > 0)")
+	fl.DurationVar(&o.ConnectTimeout, "connect-timeout", 5*time.Second, "how long to wait for a connection")
+	fl.BoolVar(&o.TLS, "tls", false, "use TLS (implied by --ca, --cert, --key and --server-name)")
+	fl.StringVar(&o.CA, "ca", "", "PEM file of the CA certificates that verify the server (default: the system's)")
+	fl.StringVar(&o.Cert, "cert", "", "PEM client certificate for mutual TLS (needs --key)")
+	fl.StringVar(&o.Key, "key", "", "PEM private key of --cert")
+	fl.StringVar(&o.ServerName, "server-name", "", "name to verify the server's certificate against (default: the host of --addr)")
+	fl.StringArrayVarP(&o.Headers, "header", "H", nil, "metadata key=value sent with every call (repeatable; the variable takes a comma-separated list)")
+	fl.StringVarP(&o.Output, "output", "o", output.Text, "output format: text, or json (one protojson object per response and line)")
+	fl.BoolVarP(&o.Verbose, "verbose", "v", false, "print headers, trailers, status and timing of each call on stderr")
+	fl.StringVar(&o.API, "api", conn.APIGreeterV1, "API to call: greeter.v1, or helloworld for canonical helloworld servers")
+	fl.VisitAll(func(fl *pflag.Flag) {
+		fl.Usage += fmt.Sprintf(" [$%s]", envName(fl.Name))
+	})
+
+	cmd.AddCommand(
+		hello.NewCmd(ios, f, nil),
+		helloagain.NewCmd(ios, f, nil),
+		hellostream.NewCmd(ios, f, nil),
+		hellogroup.NewCmd(ios, f, nil),
+		chat.NewCmd(ios, f, nil),
+		health.NewCmd(ios, f, nil),
+		bench.NewCmd(ios, f, nil),
+		version.NewCmd(ios, f, nil),
+	)
+	for _, c := range cmd.Commands() {
+		c.Args = usageArgs(c.Args)
+	}
 	return cmd
 }
 
-// usageError marks errors in how the command was called.
-type usageError struct{ error }
+// usageArgs makes an argument check report a usage error.
+func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	if check == nil {
+		return nil
+	}
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return exitcode.Usagef("%v; run '%s --help' for usage", err, cmd.CommandPath())
+		}
+		return nil
+	}
+}
 
-// Main runs greeter-client with args and returns its exit code.
-func Main(ctx context.Context, io *iostreams.IOStreams, args []string) int {
+func envName(flag string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// applyEnv sets every flag not given on the command line from its
+// environment variable, if that is set.
+func applyEnv(flags *pflag.FlagSet, getenv func(string) string) error {
+	var err error
+	flags.VisitAll(func(fl *pflag.Flag) {
+		v := getenv(envName(fl.Name))
+		if err != nil || fl.Changed || v == "" {
+			return
+		}
+		values := []string{v}
+		if fl.Value.Type() == "stringArray" {
+			values = strings.Split(v, ",")
+		}
+		for _, v := range values {
+			if e := fl.Value.Set(v); e != nil {
+				err = exitcode.Usagef("bad $%s %q: %v", envName(fl.Name), v, e)
+				return
+			}
+		}
+	})
+	return err
+}
+
+func validate(o *conn.Options) error {
+	switch {
+	case o.Timeout <= 0:
+		return exitcode.Usagef("--timeout must be more than 0, got %s: every call has a deadline", o.Timeout)
+	case o.ConnectTimeout <= 0:
+		return exitcode.Usagef("--connect-timeout must be more than 0, got %s", o.ConnectTimeout)
+	case o.Output != output.Text && o.Output != output.JSON:
+		return exitcode.Usagef("--output must be text or json, got %q", o.Output)
+	case o.API != conn.APIGreeterV1 && o.API != conn.APIHelloworld:
+		return exitcode.Usagef("--api must be greeter.v1 or helloworld, got %q", o.API)
+	}
+	return nil
+}
+
+// Main runs greeter-client with args and returns its exit code. Errors are
+// printed on stderr as one line.
+func Main(ctx context.Context, ios *iostreams.IOStreams, args []string, getenv func(string) string) int {
 	f := &conn.Factory{}
 	defer f.Close()
-	cmd := NewCmd(io, f)
+	cmd := NewCmd(ios, f, getenv)
 	cmd.SetArgs(args)
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	err := cmd.ExecuteContext(ctx)
-	if err == nil {
-		return ExitOK
+	if err != nil && ctx.Err() != nil {
+		fmt.Fprintln(ios.ErrOut, "greeter-client: interrupted")
+		return exitcode.Interrupted
 	}
-	fmt.Fprintln(io.ErrOut, "greeter-client:", err)
-	var uerr usageError
-	if errors.As(err, &uerr) {
-		return ExitUsage
+	if err != nil {
+		fmt.Fprintln(ios.ErrOut, "greeter-client:", err)
 	}
-	return ExitError
+	return exitcode.Code(err)
 }

@@ -1,0 +1,99 @@
+// Package hellostream implements "greeter-client hello-stream", which calls
+// the server-streaming SayHelloStream and prints each greeting as it arrives.
+package hellostream
+
+import (
+	"context"
+	"time"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
+	"github.com/greeter-go/greeter/greeter-api/helloworld"
+
+	"github.com/greeter-go/greeter/greeter-client/internal/cmd/hello"
+	"github.com/greeter-go/greeter/greeter-client/internal/conn"
+	"github.com/greeter-go/greeter/greeter-client/internal/exitcode"
+	"github.com/greeter-go/greeter/greeter-client/internal/iostreams"
+	"github.com/greeter-go/greeter/greeter-client/internal/output"
+	"github.com/greeter-go/greeter/greeter-client/internal/rpc"
+)
+
+// Options are the inputs of one run of hello-stream.
+type Options struct {
+	IO       *iostreams.IOStreams
+	Factory  *conn.Factory
+	Name     string
+	Count    uint32
+	Interval time.Duration
+	// CountOrIntervalSet is true when --count or --interval was given:
+	// helloworld's SayHelloStreamReply has neither.
+	CountOrIntervalSet bool
+}
+
+// NewCmd returns the hello-stream command. If runF is not nil it runs
+// instead of the real call.
+func NewCmd(ios *iostreams.IOStreams, f *conn.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: ios, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "hello-stream [--name NAME] [--count N] [--interval D]",
+		Short: "Greet NAME several times, printing each greeting as it arrives",
+		Long: `Call the server-streaming SayHelloStream and print each greeting on its own
+line as soon as it arrives.
+
+The server sends --count greetings (1 to 100; 0 lets the server choose, 3),
+--interval apart (0 to 10s). The whole stream must end within --timeout.
+Under --api helloworld it calls SayHelloStreamReply, which has neither
+--count nor --interval.`,
+		Example: `  greeter-client hello-stream --name Ada --count 5 --interval 200ms
+  greeter-client hello-stream -n Ada --output json | jq .sequence`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.CountOrIntervalSet = cmd.Flags().Changed("count") || cmd.Flags().Changed("interval")
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return Run(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVarP(&opts.Name, "name", "n", hello.DefaultName, "name to greet")
+	cmd.Flags().Uint32VarP(&opts.Count, "count", "c", 0, "how many greetings, 1 to 100 (0: the server's default, 3)")
+	cmd.Flags().DurationVarP(&opts.Interval, "interval", "i", 0, "wait between two greetings, 0 to 10s")
+	return cmd
+}
+
+// Run calls the streaming method and prints every greeting.
+func Run(ctx context.Context, opts *Options) error {
+	if opts.Factory.Options.API == conn.APIHelloworld {
+		if opts.CountOrIntervalSet {
+			return exitcode.Usagef("--count and --interval need --api greeter.v1: helloworld's SayHelloStreamReply has neither")
+		}
+		return runHelloworld(ctx, opts)
+	}
+	call, err := rpc.Start(ctx, opts.Factory, opts.IO.ErrOut, greeterv1.GreeterService_SayHelloStream_FullMethodName)
+	if err != nil {
+		return err
+	}
+	req := &greeterv1.SayHelloStreamRequest{Name: opts.Name, Count: opts.Count}
+	if opts.Interval != 0 {
+		req.Interval = durationpb.New(opts.Interval)
+	}
+	stream, err := greeterv1.NewGreeterServiceClient(call.Conn).SayHelloStream(call.Ctx, req, call.Opts...)
+	if err != nil {
+		return call.End(err)
+	}
+	return call.End(output.PrintAll(output.New(opts.IO.Out, opts.Factory.Options.Output), stream.Recv))
+}
+
+func runHelloworld(ctx context.Context, opts *Options) error {
+	call, err := rpc.Start(ctx, opts.Factory, opts.IO.ErrOut, helloworld.Greeter_SayHelloStreamReply_FullMethodName)
+	if err != nil {
+		return err
+	}
+	stream, err := helloworld.NewGreeterClient(call.Conn).SayHelloStreamReply(call.Ctx, &helloworld.HelloRequest{Name: opts.Name}, call.Opts...)
+	if err != nil {
+		return call.End(err)
+	}
+	return call.End(output.PrintAll(output.New(opts.IO.Out, opts.Factory.Options.Output), stream.Recv))
+}

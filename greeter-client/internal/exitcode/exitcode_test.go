@@ -1,0 +1,62 @@
+package exitcode_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/greeter-go/greeter/greeter-client/internal/exitcode"
+)
+
+func TestCode(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		err  error
+		want int
+	}{
+		{err: nil, want: 0},
+		{err: errors.New("read stdin: broken"), want: 1},
+		{err: exitcode.Usagef("bad flag"), want: 2},
+		{err: fmt.Errorf("wrapped: %w", exitcode.Usagef("bad flag")), want: 2},
+		{err: &exitcode.ConnectError{Addr: "x:1", Err: errors.New("refused")}, want: 3},
+		{err: &exitcode.UnhealthyError{Status: "NOT_SERVING"}, want: 4},
+		{err: &exitcode.CallError{Method: "m", Addr: "a", Err: status.Error(codes.InvalidArgument, "bad name")}, want: 67},
+		{err: status.Error(codes.Unimplemented, "no"), want: 76},
+		{err: status.Error(codes.Unauthenticated, "no"), want: 80},
+	}
+	for _, tt := range tests {
+		if got := exitcode.Code(tt.err); got != tt.want {
+			t.Errorf("Code(%v) = %d, want %d", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestCallErrorMessage(t *testing.T) {
+	t.Parallel()
+	err := &exitcode.CallError{Method: "greeter.v1.GreeterService/SayHello", Addr: "localhost:50051", Err: status.Error(codes.DeadlineExceeded, "context deadline exceeded")}
+	got := err.Error()
+	for _, want := range []string{"SayHello on localhost:50051 failed", "(DeadlineExceeded)", "raise it"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("CallError = %q, want it to contain %q", got, want)
+		}
+	}
+}
+
+func TestConnectErrorHint(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ cause, want string }{
+		{cause: "dial tcp 127.0.0.1:1: connect: connection refused", want: "--addr"},
+		{cause: "tls: first record does not look like a TLS handshake", want: "TLS flags"},
+		{cause: "x509: certificate signed by unknown authority", want: "--ca"},
+	}
+	for _, tt := range tests {
+		got := (&exitcode.ConnectError{Addr: "h:1", Err: errors.New(tt.cause)}).Error()
+		if !strings.Contains(got, tt.cause) || !strings.Contains(got, tt.want) {
+			t.Errorf("ConnectError(%q) = %q, want the cause and a hint about %s", tt.cause, got, tt.want)
+		}
+	}
+}

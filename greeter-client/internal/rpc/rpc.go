@@ -1,0 +1,109 @@
+// Package rpc runs the part of every call that is the same for every
+// command: connect, set the deadline and metadata, report headers, trailers,
+// status and timing under --verbose, and turn a failure into an error that
+// says which method on which server failed and what to do about it.
+package rpc
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/greeter-go/greeter/greeter-client/internal/conn"
+	"github.com/greeter-go/greeter/greeter-client/internal/exitcode"
+)
+
+// Call is one RPC in progress.
+type Call struct {
+	// Ctx carries the call's deadline and metadata; pass it to the stub.
+	Ctx context.Context
+	// Conn is the connection to call on.
+	Conn *grpc.ClientConn
+	// Opts must be passed to the stub: they capture header and trailer.
+	Opts []grpc.CallOption
+
+	f               *conn.Factory
+	errOut          io.Writer
+	method          string
+	start           time.Time
+	cancel          context.CancelFunc
+	header, trailer metadata.MD
+}
+
+// Start connects (once per process) and prepares a call of method, a full
+// method name such as "/greeter.v1.GreeterService/SayHello". errOut receives
+// the --verbose report.
+func Start(ctx context.Context, f *conn.Factory, errOut io.Writer, method string) (*Call, error) {
+	if _, err := f.Metadata(); err != nil {
+		return nil, err
+	}
+	cc, err := f.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel, err := f.CallContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := &Call{Ctx: cctx, Conn: cc, f: f, errOut: errOut, method: strings.TrimPrefix(method, "/"), cancel: cancel}
+	c.Opts = []grpc.CallOption{grpc.Header(&c.header), grpc.Trailer(&c.trailer)}
+	if f.Options.Verbose {
+		fmt.Fprintf(errOut, "> %s on %s (deadline %s)\n", c.method, f.Options.Addr, f.Options.Timeout)
+		md, _ := metadata.FromOutgoingContext(cctx)
+		printMD(errOut, "> ", md)
+	}
+	c.start = time.Now()
+	return c, nil
+}
+
+// End finishes the call with the error it returned (nil for success),
+// prints the --verbose report, and returns the error to hand to root.
+func (c *Call) End(err error) error {
+	elapsed := time.Since(c.start)
+	c.cancel()
+	st, isStatus := status.FromError(err)
+	if c.f.Options.Verbose {
+		printMD(c.errOut, "< header ", c.header)
+		printMD(c.errOut, "< trailer ", c.trailer)
+		fmt.Fprintf(c.errOut, "< status %s in %s\n", st.Code(), elapsed.Round(time.Microsecond))
+	}
+	if err == nil || !isStatus {
+		return err
+	}
+	if st.Code() == codes.Unavailable && !c.f.Connected() {
+		return &exitcode.ConnectError{Addr: c.f.Options.Addr, Err: dialCause(st.Message())}
+	}
+	return &exitcode.CallError{Method: c.method, Addr: c.f.Options.Addr, Err: err}
+}
+
+// dialCause trims grpc's wrapping of a dial error down to its cause, such as
+// "dial tcp 127.0.0.1:1: connect: connection refused".
+func dialCause(msg string) error {
+	if _, after, ok := strings.Cut(msg, `desc = "`); ok {
+		msg = strings.TrimSuffix(after, `"`)
+	}
+	msg = strings.TrimPrefix(msg, "transport: ")
+	msg = strings.TrimPrefix(msg, "Error while dialing: ")
+	return fmt.Errorf("%s", msg)
+}
+
+func printMD(w io.Writer, prefix string, md metadata.MD) {
+	keys := make([]string, 0, len(md))
+	for k := range md {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range md[k] {
+			fmt.Fprintf(w, "%s%s: %s\n", prefix, k, v)
+		}
+	}
+}
