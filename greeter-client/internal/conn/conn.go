@@ -17,6 +17,9 @@ import (
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	// Registers the client side of grpc.health.v1 checking that
+	// ServiceConfig's healthCheckConfig turns on.
+	_ "google.golang.org/grpc/health"
 	"google.golang.org/grpc/metadata"
 
 	"github.com/greeter-go/greeter/greeter-client/internal/exitcode"
@@ -53,6 +56,36 @@ type Options struct {
 	Verbose bool
 }
 
+// ServiceConfig is the gRPC service configuration of every connection, unless
+// the name resolver supplies its own (a DNS TXT record, for example):
+//
+//   - round_robin balances calls over every address the target resolves to,
+//     so "dns:///greeter.prod.svc.cluster.local:50051" (a Kubernetes headless
+//     Service) spreads load over all replicas and follows them as they come
+//     and go;
+//   - health checking (grpc.health.v1, the server's overall status) takes a
+//     replica out of the rotation while it reports NOT_SERVING, such as when
+//     it drains before shutting down; servers without the health service are
+//     treated as healthy;
+//   - calls that fail with UNAVAILABLE, such as one sent to a replica that
+//     has just gone away, are retried up to three more times on the next
+//     replica, with exponential backoff. Every Greeter method is safe to
+//     retry: greetings change nothing on the server.
+const ServiceConfig = `{
+  "loadBalancingConfig": [{"round_robin": {}}],
+  "healthCheckConfig": {"serviceName": ""},
+  "methodConfig": [{
+    "name": [{"service": "greeter.v1.GreeterService"}, {"service": "helloworld.Greeter"}],
+    "retryPolicy": {
+      "maxAttempts": 4,
+      "initialBackoff": "0.05s",
+      "maxBackoff": "1s",
+      "backoffMultiplier": 2,
+      "retryableStatusCodes": ["UNAVAILABLE"]
+    }
+  }]
+}`
+
 // Factory builds connections from Options. It opens the shared connection
 // on first use and closes it once.
 type Factory struct {
@@ -87,7 +120,9 @@ func (f *Factory) NewConn(ctx context.Context) (*grpc.ClientConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	cc, err := grpc.NewClient(f.Options.Addr, grpc.WithTransportCredentials(creds))
+	cc, err := grpc.NewClient(f.Options.Addr,
+		grpc.WithTransportCredentials(creds),
+		grpc.WithDefaultServiceConfig(ServiceConfig))
 	if err != nil {
 		return nil, exitcode.Usagef("bad --addr %q: %v", f.Options.Addr, err)
 	}
