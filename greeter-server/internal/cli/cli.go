@@ -27,10 +27,10 @@ type Options struct {
 	LogFormat string
 }
 
-// NewCmd returns the greeter-server root command. It logs to stderr and
-// reads environment variables through getenv (os.Getenv in main). runF, if
+// NewCmd returns the greeter-server root command. It prints --help and
+// --version to stdout, logs to stderr, and reads environment variables through getenv (os.Getenv in main). runF, if
 // not nil, replaces serving, so tests can check what the flags parse to.
-func NewCmd(stderr io.Writer, getenv func(string) string, runF func(*cobra.Command, *Options) error) *cobra.Command {
+func NewCmd(stdout, stderr io.Writer, getenv func(string) string, runF func(*cobra.Command, *Options) error) *cobra.Command {
 	opts := &Options{}
 	cmd := &cobra.Command{
 		Use:   "greeter-server",
@@ -63,7 +63,7 @@ Every flag can also be set by the environment variable named after it:
 	}
 	cmd.SetVersionTemplate("{{.Version}}\n")
 	cmd.SetErr(stderr)
-	cmd.SetOut(stderr)
+	cmd.SetOut(stdout)
 
 	f := cmd.Flags()
 	f.StringVar(&opts.Config.Addr, "addr", "localhost:50051", "TCP address to listen on; the default accepts loopback connections only, use :50051 for every interface")
