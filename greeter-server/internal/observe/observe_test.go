@@ -68,8 +68,8 @@ func serve(t *testing.T, w io.Writer, level slog.Level) greeterv1.GreeterService
 	logger := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 	m := observe.NewMetrics()
 	srv := grpc.NewServer(
-		grpc.ChainUnaryInterceptor(m.UnaryInterceptor(), observe.AccessLogUnary(logger), observe.RecoverUnary(logger)),
-		grpc.ChainStreamInterceptor(m.StreamInterceptor(), observe.AccessLogStream(logger), observe.RecoverStream(logger)))
+		grpc.ChainUnaryInterceptor(m.UnaryInterceptor(), observe.Unary(logger)),
+		grpc.ChainStreamInterceptor(m.StreamInterceptor(), observe.Stream(logger)))
 	greeterv1.RegisterGreeterServiceServer(srv, panicky{})
 	lis := bufconn.Listen(1 << 16)
 	go func() { _ = srv.Serve(lis) }()

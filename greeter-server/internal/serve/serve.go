@@ -99,8 +99,8 @@ type Server struct {
 
 // New returns a server with both Greeter services, health and reflection
 // registered, the limits above, and these interceptors: metrics (if
-// cfg.MetricsAddr is set), the access log, panic recovery, and, for streams,
-// the shutdown signal.
+// cfg.MetricsAddr is set), panic recovery with the access log, and, for
+// streams, the shutdown signal.
 func New(cfg Config) (*Server, error) {
 	logger := cfg.Logger
 	if logger == nil {
@@ -120,8 +120,8 @@ func New(cfg Config) (*Server, error) {
 		unary = append(unary, s.metrics.UnaryInterceptor())
 		stream = append(stream, s.metrics.StreamInterceptor())
 	}
-	unary = append(unary, observe.AccessLogUnary(logger), observe.RecoverUnary(logger))
-	stream = append(stream, observe.AccessLogStream(logger), observe.RecoverStream(logger), s.drainStream)
+	unary = append(unary, observe.Unary(logger))
+	stream = append(stream, observe.Stream(logger), s.drainStream)
 
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxRecvMsgSize),
