@@ -38,6 +38,14 @@ func build(t *testing.T) string {
 	return bin
 }
 
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command(build(t), "--version").Output()
+	if err != nil || !strings.HasPrefix(string(out), "greeter-server ") || !strings.Contains(string(out), "(greeter-api ") || strings.Contains(string(out), "unknown") {
+		t.Errorf("greeter-server --version = %q, %v, want %q", out, err, "greeter-server VERSION (greeter-api VERSION)")
+	}
+}
+
 // TestSignalShutdown runs the real binary, sends it a signal while unary
 // calls and streams are in flight, and checks that none is lost and it
 // exits 0.

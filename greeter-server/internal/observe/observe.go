@@ -31,19 +31,8 @@ const AccessLogLevel = slog.LevelDebug
 //     code, duration and peer address, at AccessLogLevel.
 func Unary(logger *slog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
-		var start time.Time
-		logged := logger.Enabled(ctx, AccessLogLevel)
-		if logged {
-			start = time.Now()
-		}
-		defer func() {
-			if p := recover(); p != nil {
-				resp, err = nil, recovered(ctx, logger, info.FullMethod, p)
-			}
-			if logged {
-				logCall(ctx, logger, info.FullMethod, err, time.Since(start))
-			}
-		}()
+		c := begin(ctx, logger, info.FullMethod)
+		defer func() { err = c.end(recover(), err) }()
 		return handler(ctx, req)
 	}
 }
@@ -52,22 +41,41 @@ func Unary(logger *slog.Logger) grpc.UnaryServerInterceptor {
 // the stream ends.
 func Stream(logger *slog.Logger) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
-		ctx := ss.Context()
-		var start time.Time
-		logged := logger.Enabled(ctx, AccessLogLevel)
-		if logged {
-			start = time.Now()
-		}
-		defer func() {
-			if p := recover(); p != nil {
-				err = recovered(ctx, logger, info.FullMethod, p)
-			}
-			if logged {
-				logCall(ctx, logger, info.FullMethod, err, time.Since(start))
-			}
-		}()
+		c := begin(ss.Context(), logger, info.FullMethod)
+		defer func() { err = c.end(recover(), err) }()
 		return handler(srv, ss)
 	}
+}
+
+// call is one call seen by Unary or Stream. It is a value, so tracking a
+// call allocates nothing; the start time is only read when the access log
+// is on.
+type call struct {
+	ctx    context.Context
+	logger *slog.Logger
+	method string
+	logged bool
+	start  time.Time
+}
+
+func begin(ctx context.Context, logger *slog.Logger, method string) call {
+	c := call{ctx: ctx, logger: logger, method: method, logged: logger.Enabled(ctx, AccessLogLevel)}
+	if c.logged {
+		c.start = time.Now()
+	}
+	return c
+}
+
+// end returns the call's error: Internal if the handler panicked with p,
+// else err. It writes the access log line if that is on.
+func (c call) end(p any, err error) error {
+	if p != nil {
+		err = recovered(c.ctx, c.logger, c.method, p)
+	}
+	if c.logged {
+		logCall(c.ctx, c.logger, c.method, err, time.Since(c.start))
+	}
+	return err
 }
 
 func recovered(ctx context.Context, logger *slog.Logger, method string, p any) error {
