@@ -225,6 +225,9 @@ func (d *drainingStream) Context() context.Context { return d.ctx }
 // is done, then shuts down as Shutdown describes and returns. If ready is not
 // nil, Run sends the gRPC listening address on it once it is serving.
 func Run(ctx context.Context, cfg Config, ready chan<- net.Addr) error {
+	if cfg.StreamGrace > cfg.ShutdownTimeout {
+		return fmt.Errorf("--stream-grace (%v) must not be longer than --shutdown-timeout (%v): streams would be cut before they are told to finish", cfg.StreamGrace, cfg.ShutdownTimeout)
+	}
 	srv, err := New(cfg)
 	if err != nil {
 		return err

@@ -119,6 +119,7 @@ func TestRunRejectsBadConfig(t *testing.T) {
 		want string
 	}{
 		{cfg: serve.Config{Addr: "256.0.0.1:1"}, want: "listen on 256.0.0.1:1"},
+		{cfg: serve.Config{Addr: "127.0.0.1:0", ShutdownTimeout: time.Second, StreamGrace: 2 * time.Second}, want: "--stream-grace (2s) must not be longer than --shutdown-timeout (1s)"},
 		{cfg: serve.Config{Addr: "127.0.0.1:0", MetricsAddr: "256.0.0.1:1"}, want: "listen for metrics"},
 		{cfg: serve.Config{Addr: "127.0.0.1:0", TLS: serve.TLSFiles{Cert: "c.pem"}}, want: "must be set together"},
 		{cfg: serve.Config{Addr: "127.0.0.1:0", TLS: serve.TLSFiles{ClientCA: "ca.pem"}}, want: "needs --tls-cert"},
@@ -129,6 +130,16 @@ func TestRunRejectsBadConfig(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Run(%+v) = %v, want an error containing %q", tt.cfg, err, tt.want)
 		}
+	}
+}
+
+func TestLimits(t *testing.T) {
+	t.Parallel()
+	s := start(t, serve.Config{})
+	client := greeterv1.NewGreeterServiceClient(dialPlain(t, s.addr))
+	_, err := client.SayHello(callCtx(t), &greeterv1.SayHelloRequest{Name: strings.Repeat("x", serve.MaxRecvMsgSize)})
+	if status.Code(err) != codes.ResourceExhausted {
+		t.Errorf("SayHello with a %d-byte name: error = %v, want ResourceExhausted", serve.MaxRecvMsgSize, err)
 	}
 }
 
