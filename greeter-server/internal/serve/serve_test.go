@@ -332,3 +332,44 @@ func TestShutdownDrains(t *testing.T) {
 		t.Errorf("Run after shutdown = %v, want nil", err)
 	}
 }
+
+// TestShutdownForcesAfterTimeout checks that Shutdown cuts calls still open
+// at its timeout and says so: here a chat stream whose grace period is longer
+// than the timeout.
+func TestShutdownForcesAfterTimeout(t *testing.T) {
+	t.Parallel()
+	srv, err := serve.New(serve.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(lis) }()
+	chat, err := greeterv1.NewGreeterServiceClient(dialPlain(t, lis.Addr().String())).SayHelloChat(callCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chat.Send(&greeterv1.SayHelloChatRequest{Name: "Ann"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chat.Recv(); err != nil {
+		t.Fatalf("SayHelloChat Recv: %v", err)
+	}
+
+	start := time.Now()
+	if forced := srv.Shutdown(200*time.Millisecond, time.Hour); !forced {
+		t.Error("Shutdown with an open stream and a 200ms timeout = not forced, want forced")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Shutdown took %v, want about its 200ms timeout", d)
+	}
+	if _, err := chat.Recv(); err == nil {
+		t.Error("SayHelloChat Recv after a forced shutdown = nil error, want the call cut")
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve after Shutdown = %v, want nil", err)
+	}
+}
