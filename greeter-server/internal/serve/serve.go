@@ -98,7 +98,9 @@ type Server struct {
 }
 
 // New returns a server with both Greeter services, health and reflection
-// registered, the limits above, and these interceptors: metrics (if
+// registered, the limits above, a protobuf codec that lets names which are
+// not valid UTF-8 reach the name rule (see utf8Codec), and these
+// interceptors: metrics (if
 // cfg.MetricsAddr is set), panic recovery with the access log, and, for
 // streams, the shutdown signal.
 func New(cfg Config) (*Server, error) {
@@ -124,6 +126,7 @@ func New(cfg Config) (*Server, error) {
 	stream = append(stream, observe.Stream(logger), s.drainStream)
 
 	opts := []grpc.ServerOption{
+		grpc.ForceServerCodecV2(newUTF8Codec()),
 		grpc.MaxRecvMsgSize(MaxRecvMsgSize),
 		grpc.MaxConcurrentStreams(MaxConcurrentStreams),
 		grpc.ConnectionTimeout(ConnectionTimeout),
