@@ -3,8 +3,10 @@
 #
 # Runs every check of the repository, the same way CI does: the API rules
 # (buf lint, format, breaking changes, generated-code drift), go vet and
-# go test -race in every module, tidy go.mod files and GOWORK=off builds, and
-# an end-to-end run of the real binaries. Stops at the first failing step.
+# go test -race in every module, tidy go.mod files and GOWORK=off builds,
+# end-to-end runs of the real binaries and of greeter-server with real peers
+# (scripts/test-peers.sh), and one short round of the benchmarks. Stops at the
+# first failing step.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -44,5 +46,10 @@ step "end to end: scripts/run.sh" bash -c '
   [[ $out == "Hello, end-to-end!" ]] || { echo "scripts/run.sh printed \"$out\", want \"Hello, end-to-end!\"" >&2; exit 1; }'
 
 step "end to end: greeter-client against greeter-server" scripts/test-client-e2e.sh
+
+step "end to end: greeter-server with real peers (scripts/test-peers.sh)" scripts/test-peers.sh
+
+step "benchmarks run (one short round; scripts/bench.sh measures)" \
+  go -C greeter-server test -run '^$' -bench . -benchtime 20x ./internal/serve
 
 echo "==> all checks passed" >&2

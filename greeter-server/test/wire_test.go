@@ -180,7 +180,7 @@ func TestRawFrames(t *testing.T) {
 		{name: "unknown fields are ignored", contentType: "application/grpc+proto", body: frame(false, uint32(len(unknown)), unknown),
 			wantHTTP: "200", wantStatus: "0", wantData: "Hello, x!"},
 		{name: "invalid UTF-8 in name", contentType: "application/grpc", body: frame(false, uint32(len(badUTF8)), badUTF8),
-			wantHTTP: "200", wantStatus: "13", wantMessage: "UTF-8"},
+			wantHTTP: "200", wantStatus: "3", wantMessage: "UTF-8"},
 		{name: "truncated message", contentType: "application/grpc", body: frame(false, 64, valid),
 			wantHTTP: "200", wantStatus: "13"},
 		{name: "truncated length prefix", contentType: "application/grpc", body: []byte{0, 0, 0},

@@ -14,7 +14,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := cli.NewCmd(os.Stderr).ExecuteContext(ctx)
+	err := cli.NewCmd(os.Stdout, os.Stderr, os.Getenv, nil).ExecuteContext(ctx)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "greeter-server:", err)

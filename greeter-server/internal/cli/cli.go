@@ -3,34 +3,118 @@
 package cli
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/greeter-go/greeter/greeter-server/internal/serve"
+	"github.com/greeter-go/greeter/greeter-server/internal/version"
 )
 
-// NewCmd returns the greeter-server root command. It logs to stderr.
-func NewCmd(stderr io.Writer) *cobra.Command {
-	cfg := serve.Config{}
+// EnvPrefix starts the name of the environment variable of every flag:
+// --log-level is GREETER_LOG_LEVEL.
+const EnvPrefix = "GREETER_"
+
+// Options holds the parsed command line.
+type Options struct {
+	Config    serve.Config
+	LogLevel  string
+	LogFormat string
+}
+
+// NewCmd returns the greeter-server root command. It prints --help and
+// --version to stdout, logs to stderr, and reads environment variables through getenv (os.Getenv in main). runF, if
+// not nil, replaces serving, so tests can check what the flags parse to.
+func NewCmd(stdout, stderr io.Writer, getenv func(string) string, runF func(*cobra.Command, *Options) error) *cobra.Command {
+	opts := &Options{}
 	cmd := &cobra.Command{
 		Use:   "greeter-server",
 		Short: "Serve the Greeter gRPC API",
 		Long: `greeter-server serves greeter.v1.GreeterService and the canonical
-helloworld.Greeter service on one port, and stops gracefully on SIGINT or
-SIGTERM.`,
+helloworld.Greeter service on one port, with the standard gRPC health service
+and server reflection, and stops gracefully on SIGINT or SIGTERM.
+
+Every flag can also be set by the environment variable named after it:
+--log-level is GREETER_LOG_LEVEL. A flag on the command line wins.`,
+		Version:       version.Get().String(),
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PreRunE: func(cmd *cobra.Command, _ []string) error {
+			return applyEnv(cmd.Flags(), getenv)
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
-			return serve.Run(cmd.Context(), cfg, nil)
+			logger, err := newLogger(stderr, opts.LogLevel, opts.LogFormat)
+			if err != nil {
+				return err
+			}
+			opts.Config.Logger = logger
+			opts.Config.Version = version.Get().Server
+			if runF != nil {
+				return runF(cmd, opts)
+			}
+			return serve.Run(cmd.Context(), opts.Config, nil)
 		},
 	}
+	cmd.SetVersionTemplate("{{.Version}}\n")
 	cmd.SetErr(stderr)
-	cmd.Flags().StringVar(&cfg.Addr, "addr", "localhost:50051", "TCP address to listen on")
-	cmd.Flags().DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight calls may run after SIGINT or SIGTERM before they are cut")
+	cmd.SetOut(stdout)
+
+	f := cmd.Flags()
+	f.StringVar(&opts.Config.Addr, "addr", "localhost:50051", "TCP address to listen on; the default accepts loopback connections only, use :50051 for every interface")
+	f.StringVar(&opts.Config.TLS.Cert, "tls-cert", "", "PEM certificate (chain) file; with --tls-key, serve TLS 1.2+ instead of plaintext (default off)")
+	f.StringVar(&opts.Config.TLS.Key, "tls-key", "", "PEM private key file of --tls-cert (default off)")
+	f.StringVar(&opts.Config.TLS.ClientCA, "tls-client-ca", "", "PEM file of CA certificates; require and verify a client certificate signed by one of them (mutual TLS; default off)")
+	f.StringVar(&opts.Config.MetricsAddr, "metrics-addr", "", "TCP address of a Prometheus /metrics endpoint, such as localhost:9090 (default off)")
+	f.StringVar(&opts.LogLevel, "log-level", "info", "lowest level logged: debug, info, warn or error; debug adds one access log line per call")
+	f.StringVar(&opts.LogFormat, "log-format", "text", "log format: text or json")
+	f.DurationVar(&opts.Config.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "after SIGINT or SIGTERM, how long open calls may run before they are cut")
+	f.DurationVar(&opts.Config.StreamGrace, "stream-grace", 5*time.Second, "after SIGINT or SIGTERM, how long open streams may run before they are told to finish with UNAVAILABLE")
+	f.VisitAll(func(fl *pflag.Flag) {
+		fl.Usage += fmt.Sprintf(" [$%s]", envName(fl.Name))
+	})
 	return cmd
+}
+
+func envName(flag string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// applyEnv sets every flag not given on the command line from its
+// environment variable, if that is set.
+func applyEnv(flags *pflag.FlagSet, getenv func(string) string) error {
+	var err error
+	flags.VisitAll(func(fl *pflag.Flag) {
+		if err != nil || fl.Changed || fl.Name == "help" || fl.Name == "version" {
+			return
+		}
+		name := envName(fl.Name)
+		if v := getenv(name); v != "" {
+			if setErr := fl.Value.Set(v); setErr != nil {
+				err = fmt.Errorf("invalid %s %q: %w", name, v, setErr)
+			}
+		}
+	})
+	return err
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("invalid --log-level %q: want debug, info, warn or error", level)
+	}
+	hopts := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, hopts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, hopts)), nil
+	default:
+		return nil, fmt.Errorf("invalid --log-format %q: want text or json", format)
+	}
 }

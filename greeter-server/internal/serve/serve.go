@@ -1,4 +1,5 @@
-// Package serve builds greeter-server's gRPC server and runs it until its
+// Package serve builds greeter-server's gRPC server — both Greeter services,
+// health, reflection, limits, TLS and interceptors — and runs it until its
 // context ends, then shuts it down gracefully.
 package serve
 
@@ -8,76 +9,291 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
 
 	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
 	"github.com/greeter-go/greeter/greeter-api/helloworld"
 
+	"github.com/greeter-go/greeter/greeter-server/internal/observe"
 	"github.com/greeter-go/greeter/greeter-server/internal/service"
 )
 
-// Config holds what Run needs to serve.
+// The server's deliberate limits. Requests are small (a name is at most 100
+// characters), calls are short, and a server must not let one client hold
+// unbounded resources.
+const (
+	// MaxRecvMsgSize is the largest request message accepted, in bytes. The
+	// largest valid request is well under 1 KiB.
+	MaxRecvMsgSize = 16 << 10
+	// MaxConcurrentStreams is the most calls one connection may have open.
+	MaxConcurrentStreams = 100
+	// ConnectionTimeout bounds the connection handshake, TLS included.
+	ConnectionTimeout = 10 * time.Second
+	// KeepaliveMinTime is the shortest interval between client keepalive
+	// pings the server accepts; clients that ping more often are sent
+	// GOAWAY (ENHANCE_YOUR_CALM). Pings without open calls are allowed, so
+	// idle clients can keep their connection healthy.
+	KeepaliveMinTime = 10 * time.Second
+	// MaxConnectionIdle closes connections with no open calls for this long.
+	MaxConnectionIdle = 15 * time.Minute
+	// MaxConnectionAge asks clients to reconnect after this long, so load
+	// spreads over new server instances.
+	MaxConnectionAge = 30 * time.Minute
+	// MaxConnectionAgeGrace lets open calls on an aged connection finish
+	// before it is closed: enough for the longest SayHelloStream (100
+	// greetings 10 s apart).
+	MaxConnectionAgeGrace = 20 * time.Minute
+)
+
+// Services returns the names of the gRPC services greeter-server serves,
+// besides health and reflection. Health reports a status for each of them
+// and, for the server as a whole, for "".
+func Services() []string {
+	return []string{greeterv1.GreeterService_ServiceDesc.ServiceName, helloworld.Greeter_ServiceDesc.ServiceName}
+}
+
+// Config holds what New and Run need to serve.
 type Config struct {
 	// Addr is the TCP address to listen on, such as "localhost:50051".
 	Addr string
+	// TLS holds the certificate files; the zero value serves plaintext.
+	TLS TLSFiles
+	// MetricsAddr, if set, is the TCP address of the Prometheus /metrics
+	// endpoint; metrics are recorded only then.
+	MetricsAddr string
 	// ShutdownTimeout bounds graceful shutdown; after it, open calls are cut.
 	ShutdownTimeout time.Duration
-	// Logger receives the server's start and stop lines.
+	// StreamGrace is how long open streams may keep running after shutdown
+	// starts before they are told to finish (they then end with
+	// Unavailable). It should be shorter than ShutdownTimeout.
+	StreamGrace time.Duration
+	// Logger receives the server's start and stop lines and the access log.
+	// Nil discards them.
 	Logger *slog.Logger
+	// Version is logged in the start line.
+	Version string
 }
 
-// NewServer returns a gRPC server with every Greeter service registered.
-func NewServer() *grpc.Server {
-	srv := grpc.NewServer()
-	greeterv1.RegisterGreeterServiceServer(srv, service.NewGreeterV1())
-	helloworld.RegisterGreeterServer(srv, service.NewHelloworld())
-	return srv
+// errDraining ends the streams still open when the stream grace period of a
+// shutdown is over.
+var errDraining = status.Error(codes.Unavailable, "server is shutting down; retry the call")
+
+// Server is greeter-server's gRPC server.
+type Server struct {
+	grpc      *grpc.Server
+	health    *health.Server
+	metrics   *observe.Metrics
+	drain     context.Context
+	stopDrain context.CancelCauseFunc
+	logger    *slog.Logger
 }
 
-// Run listens on cfg.Addr and serves until ctx is done, then stops accepting
-// new calls, lets in-flight calls finish for up to cfg.ShutdownTimeout, and
-// returns. If ready is not nil, Run sends the listening address on it once
-// the listener is open.
+// New returns a server with both Greeter services, health and reflection
+// registered, the limits above, a protobuf codec that lets names which are
+// not valid UTF-8 reach the name rule (see utf8Codec), and these
+// interceptors: metrics (if
+// cfg.MetricsAddr is set), panic recovery with the access log, and, for
+// streams, the shutdown signal.
+func New(cfg Config) (*Server, error) {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	creds, err := cfg.TLS.credentials()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{health: health.NewServer(), logger: logger}
+	s.drain, s.stopDrain = context.WithCancelCause(context.Background())
+
+	var unary []grpc.UnaryServerInterceptor
+	var stream []grpc.StreamServerInterceptor
+	if cfg.MetricsAddr != "" {
+		s.metrics = observe.NewMetrics()
+		unary = append(unary, s.metrics.UnaryInterceptor())
+		stream = append(stream, s.metrics.StreamInterceptor())
+	}
+	unary = append(unary, observe.Unary(logger))
+	stream = append(stream, observe.Stream(logger), s.drainStream)
+
+	opts := []grpc.ServerOption{
+		grpc.ForceServerCodecV2(newUTF8Codec()),
+		grpc.MaxRecvMsgSize(MaxRecvMsgSize),
+		grpc.MaxConcurrentStreams(MaxConcurrentStreams),
+		grpc.ConnectionTimeout(ConnectionTimeout),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: KeepaliveMinTime, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			MaxConnectionIdle:     MaxConnectionIdle,
+			MaxConnectionAge:      MaxConnectionAge,
+			MaxConnectionAgeGrace: MaxConnectionAgeGrace,
+		}),
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
+	}
+	if creds != nil {
+		opts = append(opts, grpc.Creds(creds))
+	}
+	s.grpc = grpc.NewServer(opts...)
+	greeterv1.RegisterGreeterServiceServer(s.grpc, service.NewGreeterV1())
+	helloworld.RegisterGreeterServer(s.grpc, service.NewHelloworld())
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	reflection.Register(s.grpc)
+	for _, name := range Services() {
+		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	if s.metrics != nil {
+		s.metrics.Initialize(s.grpc)
+	}
+	return s, nil
+}
+
+// Serve accepts connections on lis until Shutdown. It returns nil once the
+// server has stopped.
+func (s *Server) Serve(lis net.Listener) error {
+	if err := s.grpc.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+		return fmt.Errorf("serve on %s: %w", lis.Addr(), err)
+	}
+	return nil
+}
+
+// MetricsHandler serves the server's Prometheus metrics, or is nil when
+// metrics are off.
+func (s *Server) MetricsHandler() http.Handler {
+	if s.metrics == nil {
+		return nil
+	}
+	return s.metrics.Handler()
+}
+
+// Shutdown stops the server in order: health reports NOT_SERVING, the
+// listeners close and no new calls are accepted, in-flight unary calls
+// finish; streams still open after streamGrace are told to finish (their
+// contexts end and they return Unavailable); whatever is left after timeout
+// is cut. It reports whether it had to cut calls.
+func (s *Server) Shutdown(timeout, streamGrace time.Duration) (forced bool) {
+	s.health.Shutdown()
+	stopped := make(chan struct{})
+	go func() {
+		s.grpc.GracefulStop()
+		close(stopped)
+	}()
+	defer s.stopDrain(nil)
+	grace := time.NewTimer(streamGrace)
+	defer grace.Stop()
+	hard := time.NewTimer(timeout)
+	defer hard.Stop()
+	for {
+		select {
+		case <-stopped:
+			return false
+		case <-grace.C:
+			s.logger.Info("telling open streams to finish")
+			s.stopDrain(errDraining)
+		case <-hard.C:
+			s.grpc.Stop()
+			<-stopped
+			return true
+		}
+	}
+}
+
+// drainStream gives each stream a context that also ends, with errDraining
+// as its cause, when Shutdown tells open streams to finish.
+func (s *Server) drainStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	ctx, cancel := context.WithCancelCause(ss.Context())
+	defer cancel(nil)
+	stop := context.AfterFunc(s.drain, func() { cancel(context.Cause(s.drain)) })
+	defer stop()
+	return handler(srv, &drainingStream{ServerStream: ss, ctx: ctx})
+}
+
+type drainingStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (d *drainingStream) Context() context.Context { return d.ctx }
+
+// Run listens on cfg.Addr (and cfg.MetricsAddr, if set) and serves until ctx
+// is done, then shuts down as Shutdown describes and returns. If ready is not
+// nil, Run sends the gRPC listening address on it once it is serving.
 func Run(ctx context.Context, cfg Config, ready chan<- net.Addr) error {
+	if cfg.StreamGrace > cfg.ShutdownTimeout {
+		return fmt.Errorf("--stream-grace (%v) must not be longer than --shutdown-timeout (%v): streams would be cut before they are told to finish", cfg.StreamGrace, cfg.ShutdownTimeout)
+	}
+	srv, err := New(cfg)
+	if err != nil {
+		return err
+	}
+	logger := srv.logger
 	var lc net.ListenConfig
 	lis, err := lc.Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	srv := NewServer()
-	cfg.Logger.Info("greeter-server listening", "addr", lis.Addr().String())
+	var metricsSrv *http.Server
+	if cfg.MetricsAddr != "" {
+		mlis, err := lc.Listen(ctx, "tcp", cfg.MetricsAddr)
+		if err != nil {
+			lis.Close()
+			return fmt.Errorf("listen for metrics on %s: %w", cfg.MetricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", srv.MetricsHandler())
+		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = metricsSrv.Serve(mlis) }()
+		logger.Info("metrics listening", "addr", mlis.Addr().String(), "path", "/metrics")
+	}
+
+	logger.Info("greeter-server listening", "addr", lis.Addr().String(), "tls", cfg.TLS.mode(), "version", cfg.Version)
+	if cfg.TLS.mode() == "off" && !isLoopback(lis.Addr()) {
+		logger.Warn("serving plaintext on a non-loopback address; anyone on the network can read and alter calls; set --tls-cert and --tls-key", "addr", lis.Addr().String())
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(lis) }()
 	if ready != nil {
 		ready <- lis.Addr()
 	}
 
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(lis) }()
-
 	select {
 	case err := <-serveErr:
-		return fmt.Errorf("serve on %s: %w", lis.Addr(), err)
+		srv.Shutdown(0, 0)
+		closeMetrics(metricsSrv)
+		return err
 	case <-ctx.Done():
 	}
-
-	cfg.Logger.Info("greeter-server shutting down", "timeout", cfg.ShutdownTimeout)
-	stopped := make(chan struct{})
-	go func() {
-		srv.GracefulStop()
-		close(stopped)
-	}()
-	timer := time.NewTimer(cfg.ShutdownTimeout)
-	defer timer.Stop()
-	select {
-	case <-stopped:
-	case <-timer.C:
-		cfg.Logger.Warn("graceful shutdown timed out; closing open calls")
-		srv.Stop()
-		<-stopped
+	logger.Info("greeter-server shutting down", "timeout", cfg.ShutdownTimeout, "stream_grace", cfg.StreamGrace)
+	if srv.Shutdown(cfg.ShutdownTimeout, cfg.StreamGrace) {
+		logger.Warn("graceful shutdown timed out; open calls were cut")
 	}
-	if err := <-serveErr; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
-		return fmt.Errorf("serve on %s: %w", lis.Addr(), err)
+	closeMetrics(metricsSrv)
+	if err := <-serveErr; err != nil {
+		return err
 	}
+	logger.Info("greeter-server stopped")
 	return nil
+}
+
+func closeMetrics(srv *http.Server) {
+	if srv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = srv.Shutdown(ctx)
+}
+
+func isLoopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }

@@ -3,10 +3,19 @@
 // helloworld.Greeter. Each adapter only moves fields in and out of messages
 // and turns core errors into gRPC statuses; the rules and texts live in
 // package greeting.
+//
+// Streaming handlers end when their stream's context ends. If the context was
+// canceled with a gRPC status as its cause (the server does this when it
+// drains, see package serve), the handler returns that status, so a stream
+// cut short by shutdown ends with a clean, retryable status instead of a
+// reset.
 package service
 
 import (
+	"context"
 	"errors"
+	"io"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -23,4 +32,90 @@ func toStatus(err error) error {
 		return status.Error(codes.InvalidArgument, invalid.Error())
 	}
 	return status.Error(codes.Internal, err.Error())
+}
+
+// ctxStatus is the status a handler returns when its context has ended: the
+// cause, if it is a gRPC status, or the status for the context error.
+func ctxStatus(ctx context.Context) error {
+	if st, ok := status.FromError(context.Cause(ctx)); ok {
+		return st.Err()
+	}
+	return status.FromContextError(ctx.Err()).Err()
+}
+
+// sendStream sends the greetings of plan through send, numbered from 1, and
+// waits plan.Interval between two of them. It stops early when ctx ends.
+func sendStream(ctx context.Context, plan greeting.Stream, send func(seq uint32) error) error {
+	var timer *time.Timer
+	for i := range plan.Count {
+		if i > 0 && plan.Interval > 0 {
+			if timer == nil {
+				timer = time.NewTimer(plan.Interval)
+				defer timer.Stop()
+			} else {
+				timer.Reset(plan.Interval)
+			}
+			select {
+			case <-ctx.Done():
+				return ctxStatus(ctx)
+			case <-timer.C:
+			}
+		}
+		if ctx.Err() != nil {
+			return ctxStatus(ctx)
+		}
+		if err := send(uint32(i + 1)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// chat greets every name recv returns, in order, through send, until recv
+// reports the end of the client's side (io.EOF) or ctx ends. Because a
+// blocked Recv does not see a context the server canceled itself, recv runs
+// in its own goroutine, which ends when the call does.
+func chat(ctx context.Context, recv func() (string, error), send func(msg string) error) error {
+	type received struct {
+		name string
+		err  error
+	}
+	names := make(chan received)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			name, err := recv()
+			select {
+			case names <- received{name, err}:
+			case <-done:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+
+	var c greeting.Chat
+	for {
+		select {
+		case <-ctx.Done():
+			return ctxStatus(ctx)
+		case r := <-names:
+			if errors.Is(r.err, io.EOF) {
+				return nil
+			}
+			if r.err != nil {
+				return r.err
+			}
+			msg, err := c.Reply(r.name)
+			if err != nil {
+				return toStatus(err)
+			}
+			if err := send(msg); err != nil {
+				return err
+			}
+		}
+	}
 }

@@ -1,0 +1,170 @@
+package main_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
+	"github.com/greeter-go/greeter/greeter-api/helloworld"
+)
+
+// build compiles greeter-server into a temp dir and returns its path.
+func build(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "greeter-server")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command(build(t), "--version").Output()
+	if err != nil || !strings.HasPrefix(string(out), "greeter-server ") || !strings.Contains(string(out), "(greeter-api ") || strings.Contains(string(out), "unknown") {
+		t.Errorf("greeter-server --version = %q, %v, want %q", out, err, "greeter-server VERSION (greeter-api VERSION)")
+	}
+}
+
+// TestSignalShutdown runs the real binary, sends it a signal while unary
+// calls and streams are in flight, and checks that none is lost and it
+// exits 0.
+func TestSignalShutdown(t *testing.T) {
+	t.Parallel()
+	bin := build(t)
+	listening := regexp.MustCompile(`greeter-server listening.* addr=(\S+)`)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, "--addr", "127.0.0.1:0", "--stream-grace", "1s", "--shutdown-timeout", "5s")
+			cmd.Env = append(os.Environ(), "GREETER_LOG_LEVEL=info")
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatalf("start greeter-server: %v", err)
+			}
+			lines := bufio.NewScanner(stderr)
+			var addr, log string
+			for addr == "" && lines.Scan() {
+				log += lines.Text() + "\n"
+				if m := listening.FindStringSubmatch(lines.Text()); m != nil {
+					addr = m[1]
+				}
+			}
+			if addr == "" {
+				t.Fatalf("no start line in the log:\n%s", log)
+			}
+			if !strings.Contains(log, "tls=off") || !strings.Contains(log, "version=") {
+				t.Errorf("start line %q does not say tls=off and version=", log)
+			}
+			rest := make(chan string, 1)
+			go func() { b, _ := io.ReadAll(stderr); rest <- string(b) }()
+
+			conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			v1 := greeterv1.NewGreeterServiceClient(conn)
+			hw := helloworld.NewGreeterClient(conn)
+
+			stream, err := v1.SayHelloStream(ctx, &greeterv1.SayHelloStreamRequest{Name: "you", Count: 5, Interval: durationpb.New(100 * time.Millisecond)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := stream.Recv(); err != nil {
+				t.Fatalf("SayHelloStream first Recv: %v", err)
+			}
+			chat, err := hw.SayHelloBidiStream(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := chat.Send(&helloworld.HelloRequest{Name: "Ann"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := chat.Recv(); err != nil {
+				t.Fatalf("SayHelloBidiStream Recv: %v", err)
+			}
+
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			var ok, refused int
+			var lost []error
+			// Each caller keeps calling until the server refuses it, so calls
+			// are in flight while the server shuts down.
+			for range 4 {
+				wg.Go(func() {
+					for code := codes.OK; code != codes.Unavailable && ctx.Err() == nil; {
+						_, err := hw.SayHello(ctx, &helloworld.HelloRequest{Name: "you"})
+						code = status.Code(err)
+						mu.Lock()
+						switch code {
+						case codes.OK:
+							ok++
+						case codes.Unavailable:
+							refused++
+						default:
+							lost = append(lost, err)
+						}
+						mu.Unlock()
+					}
+				})
+			}
+			time.Sleep(20 * time.Millisecond)
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+
+			got := 1
+			for {
+				_, err := stream.Recv()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					t.Errorf("SayHelloStream after %v: Recv #%d = %v, want all 5 greetings", sig, got+1, err)
+					break
+				}
+				got++
+			}
+			if got != 5 {
+				t.Errorf("SayHelloStream after %v got %d greetings, want 5", sig, got)
+			}
+			if _, err := chat.Recv(); status.Code(err) != codes.Unavailable {
+				t.Errorf("open SayHelloBidiStream after %v ended with %v, want Unavailable", sig, err)
+			}
+			wg.Wait()
+			t.Logf("unary calls racing %v: %d OK, %d refused", sig, ok, refused)
+			if len(lost) > 0 || ok == 0 {
+				t.Errorf("unary calls during shutdown: %d OK, %d refused, lost %v; want some OK and none lost", ok, refused, lost)
+			}
+			if err := cmd.Wait(); err != nil {
+				t.Errorf("greeter-server after %v exited with %v, want exit code 0\n%s", sig, err, <-rest)
+			} else if out := <-rest; !strings.Contains(out, "greeter-server stopped") {
+				t.Errorf("greeter-server log after %v does not end with a stop line:\n%s", sig, out)
+			}
+		})
+	}
+}

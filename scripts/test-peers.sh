@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Usage: scripts/test-peers.sh
+#
+# End-to-end test of greeter-server against real peers that were not written
+# for it: a Python helloworld client (Debian's python3-grpcio, stubs generated
+# now from proto/helloworld/helloworld.proto), grpc-go's
+# examples/helloworld/greeter_client, grpcurl (list and describe through
+# server reflection) and grpc-health-probe. Installs what is missing: the
+# Debian packages with apt-get, the Go tools at pinned versions into
+# ${XDG_CACHE_HOME:-~/.cache}/greeter-test-tools, so reruns are quick.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Pinned peer versions. google.golang.org/grpc/examples has no release tags
+# on the module proxy; this pseudo-version is its newest commit there.
+grpc_examples_version=v0.0.0-20260825154716-030ee8becb20
+grpcurl=github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3
+health_probe=github.com/grpc-ecosystem/grpc-health-probe@v0.4.61
+python=/usr/bin/python3
+
+tools=${XDG_CACHE_HOME:-$HOME/.cache}/greeter-test-tools
+tmp=$(mktemp -d)
+server_pid=
+cleanup() {
+  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid"
+    wait "$server_pid" || true
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "test-peers: $*" >&2
+  exit 1
+}
+
+# go_tool PKG@VERSION prints the path of the tool's binary, installing it
+# into a directory of its own, keyed by version, if it is not there yet.
+go_tool() {
+  local dir=$tools/${1//[\/@]/_}
+  if [[ -z $(ls "$dir/bin" 2>/dev/null) ]]; then
+    echo "installing $1..." >&2
+    GOBIN=$dir/bin GOWORK=off GOFLAGS= go install "$1"
+  fi
+  echo "$dir/bin/$(ls "$dir/bin")"
+}
+
+if ! "$python" -c 'import grpc, grpc_tools.protoc' 2>/dev/null; then
+  echo "installing python3-grpcio and python3-grpc-tools..." >&2
+  sudo=; [[ $(id -u) == 0 ]] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-grpcio python3-grpc-tools >/dev/null
+fi
+# grpc-go's examples module replaces google.golang.org/grpc with its parent
+# directory in the grpc-go repository, so `go install ...@version` refuses it.
+# Build greeter_client from the module as published, with those replace lines
+# dropped: the client code is unchanged and uses the released grpc its go.mod
+# requires.
+greeter_client=$tools/grpc-examples-$grpc_examples_version/greeter_client
+if [[ ! -x $greeter_client ]]; then
+  echo "building grpc-go's examples/helloworld/greeter_client $grpc_examples_version..." >&2
+  src=$(GOWORK=off GOFLAGS=-mod=mod go mod download -json "google.golang.org/grpc/examples@$grpc_examples_version" |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  cp -r "$src" "$tmp/examples"
+  chmod -R u+w "$tmp/examples"
+  (
+    cd "$tmp/examples"
+    go mod edit $(sed -n 's/^replace \([^ (]*\) .*/-dropreplace=\1/p' go.mod)
+    GOWORK=off GOFLAGS=-mod=mod go build -o "$greeter_client" ./helloworld/greeter_client
+  )
+fi
+grpcurl_bin=$(go_tool "$grpcurl")
+probe_bin=$(go_tool "$health_probe")
+
+echo "building greeter-server..." >&2
+go -C "$root/greeter-server" build -o "$tmp/greeter-server" ./cmd/greeter-server
+"$tmp/greeter-server" --addr 127.0.0.1:0 2>"$tmp/server.log" &
+server_pid=$!
+addr=
+for _ in $(seq 100); do
+  addr=$(sed -n 's/.*greeter-server listening.* addr=\([^ ]*\).*/\1/p' "$tmp/server.log")
+  [[ -n $addr ]] && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$tmp/server.log" >&2; fail "greeter-server exited before it served"; }
+  sleep 0.1
+done
+[[ -n $addr ]] || fail "greeter-server did not start within 10s"
+
+# expect NAME WANT CMD...: runs CMD and fails unless its output contains WANT.
+expect() {
+  local name=$1 want=$2 out
+  shift 2
+  out=$("$@" 2>&1) || { echo "$out" >&2; fail "$name failed"; }
+  [[ $out == *"$want"* ]] || { echo "$out" >&2; fail "$name: output does not contain \"$want\""; }
+  echo "ok  $name" >&2
+}
+
+mkdir "$tmp/py"
+"$python" -m grpc_tools.protoc -I "$root/proto/helloworld" --python_out="$tmp/py" --grpc_python_out="$tmp/py" helloworld.proto
+expect "python helloworld client" "Greeter client received: Hello, you!" \
+  env PYTHONPATH="$tmp/py" "$python" "$root/scripts/peers/helloworld_client.py" --addr "$addr"
+expect "grpc-go examples greeter_client" "Greeting: Hello, world!" "$greeter_client" -addr "$addr"
+expect "grpc-go examples greeter_client --name" "Greeting: Hello, Ada!" "$greeter_client" -addr "$addr" -name Ada
+
+for svc in greeter.v1.GreeterService helloworld.Greeter grpc.health.v1.Health grpc.reflection.v1.ServerReflection; do
+  expect "grpcurl list has $svc" "$svc" "$grpcurl_bin" -plaintext "$addr" list
+done
+expect "grpcurl describe greeter.v1.GreeterService" "rpc SayHelloChat ( stream .greeter.v1.SayHelloChatRequest ) returns ( stream .greeter.v1.SayHelloChatResponse );" \
+  "$grpcurl_bin" -plaintext "$addr" describe greeter.v1.GreeterService
+expect "grpcurl describe helloworld.Greeter" "rpc SayHelloBidiStream ( stream .helloworld.HelloRequest ) returns ( stream .helloworld.HelloReply );" \
+  "$grpcurl_bin" -plaintext "$addr" describe helloworld.Greeter
+expect "grpcurl describe greeter.v1.SayHelloStreamRequest" ".google.protobuf.Duration interval = 3;" \
+  "$grpcurl_bin" -plaintext "$addr" describe greeter.v1.SayHelloStreamRequest
+expect "grpcurl calls helloworld.Greeter/SayHello" '"message": "Hello, grpcurl!"' \
+  "$grpcurl_bin" -plaintext -d '{"name": "grpcurl"}' "$addr" helloworld.Greeter/SayHello
+
+expect "grpc-health-probe" "status: SERVING" "$probe_bin" -addr "$addr"
+for svc in greeter.v1.GreeterService helloworld.Greeter; do
+  expect "grpc-health-probe -service $svc" "status: SERVING" "$probe_bin" -addr "$addr" -service "$svc"
+done
+
+kill -TERM "$server_pid"
+status=0
+wait "$server_pid" || status=$?
+server_pid=
+[[ $status == 0 ]] || { cat "$tmp/server.log" >&2; fail "greeter-server exited with $status after SIGTERM, want 0"; }
+echo "ok  greeter-server exits 0 on SIGTERM" >&2
