@@ -2,11 +2,11 @@
 # Usage: scripts/test-client-e2e.sh
 #
 # End-to-end test of greeter-client against the real greeter-server: builds
-# both, starts the server on a free loopback port, and checks the commands
-# that server supports today (hello, hello-again, --output json, version),
-# the errors (bad input, an unreachable address, methods the server does not
-# implement yet) with their exit codes, and that failures print nothing on
-# stdout and one line on stderr.
+# both, starts the server on a free loopback port, and checks every command
+# (streaming ones fed from flags and from stdin, both APIs, health, --output
+# json, version, bench), the errors (bad input, usage, an unreachable
+# address, an unknown health service) with their exit codes, and that
+# failures print nothing on stdout and one line on stderr.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -16,13 +16,15 @@ start_greeter
 
 failed=0
 # expect CODE STDOUT STDERR_SUBSTRING -- ARGS...: runs greeter-client with
-# ARGS against the server and checks its exit code, its whole stdout, and
-# that stderr contains STDERR_SUBSTRING ("" means stderr must be empty).
+# ARGS against the server, with $input (if set) on stdin, and checks its exit
+# code, its whole stdout, and that stderr contains STDERR_SUBSTRING ("" means
+# stderr must be empty).
 expect() {
   local code=$1 out=$2 err=$3
   shift 4
   local got_code=0
-  GREETER_ADDR=$addr "$tmp/greeter-client" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null || got_code=$?
+  printf '%s' "${input:-}" >"$tmp/in"
+  GREETER_ADDR=$addr "$tmp/greeter-client" "$@" >"$tmp/out" 2>"$tmp/err" <"$tmp/in" || got_code=$?
   local got_out got_err
   got_out=$(cat "$tmp/out")
   got_err=$(cat "$tmp/err")
@@ -46,11 +48,16 @@ expect 2 "" "unknown flag" -- hello --nme Ada
 expect 2 "" "unknown command" -- helo
 expect 2 "" "needs --api greeter.v1" -- --api helloworld hello-group -n Ann
 expect 3 "" "cannot connect to 127.0.0.1:1" -- --addr 127.0.0.1:1 hello
-# Until greeter-server implements them, these answer Unimplemented.
-for cmd in hello-stream "hello-group -n Ann" chat health; do
-  # shellcheck disable=SC2086 # $cmd holds a command and its flags
-  expect 76 "" "Unimplemented" -- $cmd
-done
+expect 0 $'Hello, Ada!\nHello, Ada!' "" -- hello-stream -n Ada --count 2 --interval 10ms
+expect 0 $'Hello, Z!\nHello, Z!\nHello, Z!' "" -- --api helloworld hello-stream -n Z
+expect 67 "" "must be from 1 to 100" -- hello-stream -n Ada --count 101
+expect 0 "Hello, Ann and Bob!" "" -- hello-group -n Ann -n Bob
+input=$'Ann\nBob\nCy\n' expect 0 "Hello, Ann, Bob and Cy!" "" -- hello-group
+input=$'ann\nbob\n' expect 0 $'Hello, ann!\nHello, bob!' "" -- chat
+input=$'x\n' expect 0 "Hello, x!" "" -- --api helloworld chat
+expect 0 "SERVING" "" -- health
+expect 0 "SERVING" "" -- health --service helloworld.Greeter
+expect 69 "" "NotFound" -- health --service no.such.Service
 
 json=$(GREETER_ADDR=$addr "$tmp/greeter-client" --output json hello -n Ada)
 if command -v jq >/dev/null; then

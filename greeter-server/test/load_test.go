@@ -65,8 +65,10 @@ func metric(t *testing.T, url, name string) float64 {
 }
 
 // load runs workers that call SayHello back to back until ctx ends, and
-// returns how many calls succeeded and the failures by code.
-func load(ctx context.Context, conns []*grpc.ClientConn, workers int) (ok int64, failed map[codes.Code]int64) {
+// returns how many calls succeeded and the failures by code. A worker whose
+// call is refused with Unavailable (the server is going away) stops. If
+// inflight is not nil it counts the calls under way.
+func load(ctx context.Context, conns []*grpc.ClientConn, workers int, inflight *atomic.Int64) (ok int64, failed map[codes.Code]int64) {
 	var mu sync.Mutex
 	failed = map[codes.Code]int64{}
 	var wg sync.WaitGroup
@@ -75,7 +77,13 @@ func load(ctx context.Context, conns []*grpc.ClientConn, workers int) (ok int64,
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				callCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				if inflight != nil {
+					inflight.Add(1)
+				}
 				resp, err := client.SayHello(callCtx, &greeterv1.SayHelloRequest{Name: "load"})
+				if inflight != nil {
+					inflight.Add(-1)
+				}
 				cancel()
 				switch {
 				case err == nil && resp.GetMessage() == "Hello, load!":
@@ -84,6 +92,9 @@ func load(ctx context.Context, conns []*grpc.ClientConn, workers int) (ok int64,
 					mu.Lock()
 					failed[status.Code(err)]++
 					mu.Unlock()
+					if status.Code(err) == codes.Unavailable {
+						return
+					}
 				}
 			}
 		})
@@ -121,7 +132,7 @@ func TestSustainedLoad(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), *loadDuration)
 	defer cancel()
 	start := time.Now()
-	ok, failed := load(ctx, conns, 16)
+	ok, failed := load(ctx, conns, 16, nil)
 	elapsed := time.Since(start)
 	peak := metric(t, url, "go_goroutines")
 	for _, c := range conns {
@@ -159,7 +170,7 @@ func TestSustainedLoad(t *testing.T) {
 func TestShutdownUnderLoad(t *testing.T) {
 	t.Parallel()
 	const shutdownTimeout = 5 * time.Second
-	srv := startServer(t, "--shutdown-timeout", shutdownTimeout.String())
+	srv := startServer(t, "--shutdown-timeout", shutdownTimeout.String(), "--stream-grace", "2s")
 	srv.checkServing(t)
 	conns := dialN(t, srv.Addr, 4)
 
@@ -211,13 +222,15 @@ func TestShutdownUnderLoad(t *testing.T) {
 		failed map[codes.Code]int64
 	}
 	loadDone := make(chan loadResult, 1)
+	var inflight atomic.Int64
 	go func() {
-		ok, failed := load(loadCtx, conns, 16)
+		ok, failed := load(loadCtx, conns, 16, &inflight)
 		loadDone <- loadResult{ok, failed}
 	}()
 	time.Sleep(500 * time.Millisecond)
 
 	sigAt := time.Now()
+	unaryInFlight := inflight.Load()
 	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -260,6 +273,6 @@ func TestShutdownUnderLoad(t *testing.T) {
 			t.Fatal("a stream never ended after the server exited")
 		}
 	}
-	t.Logf("shutdown under load: exit after %v; unary: %d OK, refused %v; streams: %s",
-		exitAfter.Round(time.Millisecond), lr.ok, lr.failed, strings.Join(streamSummary, "; "))
+	t.Logf("shutdown under load: exit 0 after %v; at SIGTERM %d unary calls and %d streams in flight; unary: %d OK in all, refused %v (a worker stops at its first refusal); streams: %s",
+		exitAfter.Round(time.Millisecond), unaryInFlight, streams, lr.ok, lr.failed, strings.Join(streamSummary, "; "))
 }
