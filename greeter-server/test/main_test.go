@@ -33,7 +33,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	serverBin = filepath.Join(dir, "greeter-server")
-	build := exec.Command("go", "build", "-race", "-o", serverBin, "github.com/greeter-go/greeter/greeter-server/cmd/greeter-server")
+	args := []string{"build", "-o", serverBin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, "github.com/greeter-go/greeter/greeter-server/cmd/greeter-server")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build greeter-server:", err)
