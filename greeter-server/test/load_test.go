@@ -127,6 +127,7 @@ func TestSustainedLoad(t *testing.T) {
 	url := "http://" + metricsAddr + "/metrics"
 	srv.checkServing(t)
 	baseGoroutines := metric(t, url, "go_goroutines")
+	baseHeap := metric(t, url, "go_memstats_heap_inuse_bytes")
 
 	conns := dialN(t, srv.Addr, 4)
 	ctx, cancel := context.WithTimeout(context.Background(), *loadDuration)
@@ -149,18 +150,26 @@ func TestSustainedLoad(t *testing.T) {
 
 	// Connections close asynchronously; give the server a moment to notice.
 	deadline := time.Now().Add(10 * time.Second)
-	var after float64
+	// The heap in use may stay up until the next collection; allow it
+	// double the baseline or 8 MiB more, whichever is larger, which a leak
+	// of per-call or per-connection state over a long run would exceed.
+	heapLimit := max(2*baseHeap, baseHeap+8<<20)
+	var after, heap float64
 	for {
 		after = metric(t, url, "go_goroutines")
-		if after <= baseGoroutines+2 || time.Now().After(deadline) {
+		heap = metric(t, url, "go_memstats_heap_inuse_bytes")
+		if (after <= baseGoroutines+2 && heap <= heapLimit) || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	if heap > heapLimit {
+		t.Errorf("heap in use did not return near its baseline: %.1f MiB before, %.1f MiB after the load ended", baseHeap/(1<<20), heap/(1<<20))
+	}
 	if after > baseGoroutines+2 {
 		t.Errorf("goroutines did not return to baseline: %v at rest before, %v after the load ended", baseGoroutines, after)
 	}
-	t.Logf("goroutines after the load: %v", after)
+	t.Logf("after the load: %v goroutines, heap in use %.1f MiB (%.1f MiB before)", after, heap/(1<<20), baseHeap/(1<<20))
 }
 
 // TestShutdownUnderLoad sends SIGTERM while unary load runs and long streams
