@@ -5,7 +5,8 @@
 # for it: a Python helloworld client (Debian's python3-grpcio, stubs generated
 # now from proto/helloworld/helloworld.proto), grpc-go's
 # examples/helloworld/greeter_client, grpcurl (list and describe through
-# server reflection) and grpc-health-probe. Installs what is missing: the
+# server reflection) and grpc-health-probe; and of greeter-client
+# --api helloworld against a Python helloworld server. Installs what is missing: the
 # Debian packages with apt-get, the Go tools at pinned versions into
 # ${XDG_CACHE_HOME:-~/.cache}/greeter-test-tools, so reruns are quick.
 set -euo pipefail
@@ -22,7 +23,9 @@ python=/usr/bin/python3
 tools=${XDG_CACHE_HOME:-$HOME/.cache}/greeter-test-tools
 tmp=$(mktemp -d)
 server_pid=
+py_server_pid=
 cleanup() {
+  if [[ -n $py_server_pid ]]; then kill "$py_server_pid" 2>/dev/null || true; fi
   if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
     kill -TERM "$server_pid"
     wait "$server_pid" || true
@@ -119,6 +122,26 @@ expect "grpc-health-probe" "status: SERVING" "$probe_bin" -addr "$addr"
 for svc in greeter.v1.GreeterService helloworld.Greeter; do
   expect "grpc-health-probe -service $svc" "status: SERVING" "$probe_bin" -addr "$addr" -service "$svc"
 done
+
+# greeter-client against a canonical helloworld server: the Python one.
+echo "building greeter-client..." >&2
+go -C "$root/greeter-client" build -o "$tmp/greeter-client" ./cmd/greeter-client
+PYTHONPATH="$tmp/py" "$python" "$root/scripts/peers/helloworld_server.py" --addr 127.0.0.1:0 >"$tmp/py-server.log" 2>&1 &
+py_server_pid=$!
+py_addr=
+for _ in $(seq 100); do
+  py_addr=$(sed -n 's/^listening on \(.*\)$/\1/p' "$tmp/py-server.log")
+  [[ -n $py_addr ]] && break
+  kill -0 "$py_server_pid" 2>/dev/null || { cat "$tmp/py-server.log" >&2; fail "the Python helloworld server exited"; }
+  sleep 0.1
+done
+[[ -n $py_addr ]] || fail "the Python helloworld server did not start within 10s"
+expect "greeter-client --api helloworld hello (Python server)" "Hello, Ada!" \
+  "$tmp/greeter-client" --addr "$py_addr" --api helloworld hello --name Ada
+expect "greeter-client --api helloworld hello-again (Python server)" "Hello again, Ada!" \
+  "$tmp/greeter-client" --addr "$py_addr" --api helloworld hello-again --name Ada
+kill -TERM "$py_server_pid"
+wait "$py_server_pid" || true
 
 kill -TERM "$server_pid"
 status=0
