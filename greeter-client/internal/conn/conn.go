@@ -90,6 +90,10 @@ const ServiceConfig = `{
 // on first use and closes it once.
 type Factory struct {
 	Options Options
+	// DisableHealthCheck turns off ServiceConfig's health checking. The
+	// health command sets it: it asks for the status itself, and must reach
+	// a server that reports NOT_SERVING to say so.
+	DisableHealthCheck bool
 
 	once      sync.Once
 	conn      *grpc.ClientConn
@@ -120,9 +124,14 @@ func (f *Factory) NewConn(ctx context.Context) (*grpc.ClientConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	cc, err := grpc.NewClient(f.Options.Addr,
+	dialOpts := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
-		grpc.WithDefaultServiceConfig(ServiceConfig))
+		grpc.WithDefaultServiceConfig(ServiceConfig),
+	}
+	if f.DisableHealthCheck {
+		dialOpts = append(dialOpts, grpc.WithDisableHealthCheck())
+	}
+	cc, err := grpc.NewClient(f.Options.Addr, dialOpts...)
 	if err != nil {
 		return nil, exitcode.Usagef("bad --addr %q: %v", f.Options.Addr, err)
 	}

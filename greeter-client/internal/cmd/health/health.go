@@ -54,6 +54,7 @@ it does not know --service).`,
 
 // Run checks health once and prints the status.
 func Run(ctx context.Context, opts *Options) error {
+	opts.Factory.DisableHealthCheck = true
 	call, err := rpc.Start(ctx, opts.Factory, opts.IO.ErrOut, healthpb.Health_Check_FullMethodName)
 	if err != nil {
 		return err

@@ -41,7 +41,9 @@ helloworld, any server of gRPC's canonical helloworld example.
 
 Every global flag falls back to an environment variable, named in its help;
 a flag on the command line wins. Results go to stdout; diagnostics and
-errors go to stderr, and nothing is printed to stdout when a command fails.
+errors go to stderr. A call that fails before any response prints nothing
+on stdout; streaming commands keep the greetings that arrived before the
+failure, and bench always prints its report.
 
 ` + exitcode.Table,
 		Example: `  greeter-client hello --name Ada
