@@ -11,10 +11,17 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 duration=${1:-30s}
 cd "$root/greeter-server"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 for target in internal/greeting:FuzzHello internal/greeting:FuzzNewStream \
   internal/greeting:FuzzGroup internal/serve:FuzzDecodeRequest; do
   pkg=${target%%:*}
   name=${target##*:}
   echo "==> $name ($pkg) for $duration" >&2
-  go test -run '^$' -fuzz "^$name\$" -fuzztime "$duration" "./$pkg" 2>&1 | tail -n 3
+  # On success only the last lines matter; on failure, all of them.
+  if ! go test -run '^$' -fuzz "^$name\$" -fuzztime "$duration" "./$pkg" >"$log" 2>&1; then
+    cat "$log"
+    exit 1
+  fi
+  tail -n 3 "$log"
 done

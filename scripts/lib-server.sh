@@ -22,7 +22,7 @@ start_greeter() {
   root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
   go -C "$root/greeter-server" build -o "$tmp/greeter-server" ./cmd/greeter-server
   go -C "$root/greeter-client" build -o "$tmp/greeter-client" ./cmd/greeter-client
-  "$tmp/greeter-server" --addr 127.0.0.1:0 2>"$tmp/server.log" &
+  "$tmp/greeter-server" --addr 127.0.0.1:0 --log-format text --log-level info 2>"$tmp/server.log" &
   server_pid=$!
   addr=
   for _ in $(seq 100); do

@@ -74,10 +74,14 @@ $(git status --short)"
 grep -qE "^## \[${version#v}\]" "$module/CHANGELOG.md" ||
   fail "$module/CHANGELOG.md has no entry for ${version#v}; add a \"## [${version#v}] - $(date -u +%F)\" section"
 
+# semver_sort sorts versions in semantic-version order: sort -V alone puts
+# v1.0.0-rc.1 after v1.0.0; with the first "-" turned into "~" it sorts first.
+semver_sort() { sed 's/-/~/' | sort -V | sed 's/~/-/'; }
+
 # The last release of this module, by semantic-version order.
-previous=$(git tag -l "$module/v*" | sed "s|^$module/||" | sort -V | tail -n 1)
+previous=$(git tag -l "$module/v*" | sed "s|^$module/||" | semver_sort | tail -n 1)
 if [[ -n $previous ]]; then
-  newest=$(printf '%s\n%s\n' "$previous" "$version" | sort -V | tail -n 1)
+  newest=$(printf '%s\n%s\n' "$previous" "$version" | semver_sort | tail -n 1)
   [[ $newest == "$version" ]] || fail "$version is not above the last release of $module, $previous"
 fi
 previous_major=0

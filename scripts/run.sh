@@ -25,7 +25,7 @@ echo "building greeter-server and greeter-client..." >&2
 go -C "$root/greeter-server" build -o "$bin/greeter-server" ./cmd/greeter-server
 go -C "$root/greeter-client" build -o "$bin/greeter-client" ./cmd/greeter-client
 
-"$bin/greeter-server" --addr "$addr" 2>"$bin/server.log" &
+"$bin/greeter-server" --addr "$addr" --log-format text --log-level info 2>"$bin/server.log" &
 server_pid=$!
 
 # Wait until the server says where it is listening (or dies), then call it

@@ -13,6 +13,6 @@ duration=${1:-60s}
 
 go -C "$root/greeter-server" test -count=1 -v -timeout 30m \
   -run 'TestSustainedLoad|TestShutdownUnderLoad|TestIdleConnections' ./test -load.duration="$duration" |
-  grep -E '^(=== RUN|--- |PASS|FAIL|ok)|load|shutdown|idle connections'
+  grep -E '^(=== RUN|--- |PASS|FAIL|ok)|_test\.go:[0-9]+:'
 go -C "$root/greeter-client" test -count=1 -v -timeout 10m -run 'TestScaleOut' ./test |
-  grep -E '^(=== RUN|--- |PASS|FAIL|ok)|killed|bench:'
+  grep -E '^(=== RUN|--- |PASS|FAIL|ok)|_test\.go:[0-9]+:'

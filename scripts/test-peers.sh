@@ -79,7 +79,7 @@ probe_bin=$(go_tool "$health_probe")
 
 echo "building greeter-server..." >&2
 go -C "$root/greeter-server" build -o "$tmp/greeter-server" ./cmd/greeter-server
-"$tmp/greeter-server" --addr 127.0.0.1:0 2>"$tmp/server.log" &
+"$tmp/greeter-server" --addr 127.0.0.1:0 --log-format text --log-level info 2>"$tmp/server.log" &
 server_pid=$!
 addr=
 for _ in $(seq 100); do

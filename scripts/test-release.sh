@@ -120,7 +120,7 @@ outside() {
 
 echo "==> go install greeter-server@$server_version and start it"
 outside install "$repo_path/greeter-server/cmd/greeter-server@$server_version"
-"$tmp/bin/greeter-server" --addr 127.0.0.1:0 2>"$tmp/server.log" &
+"$tmp/bin/greeter-server" --addr 127.0.0.1:0 --log-format text --log-level info 2>"$tmp/server.log" &
 server_pid=$!
 addr=
 for _ in $(seq 100); do

@@ -29,7 +29,9 @@ for mod in greeter-server greeter-client; do
   go -C "$mod" mod edit -require="$api@$version"
 done
 # go.work maps the required version to the tree (see the comment there).
-sed -i -E "s|^(replace $api) v[^ ]+ (=> \./greeter-api)$|\1 $version \2|" go.work
+# (sed into a new file rather than sed -i, which BSD sed spells differently).
+sed -E "s|^(replace $api) v[^ ]+ (=> \./greeter-api)$|\1 $version \2|" go.work >go.work.new
+mv go.work.new go.work
 grep -q "^replace $api $version => ./greeter-api$" go.work || {
   echo "use-api: could not update the greeter-api replace line in go.work" >&2
   exit 1

@@ -68,6 +68,7 @@ func startServer(t *testing.T, args ...string) *server {
 		args = append([]string{"--addr", "127.0.0.1:0"}, args...)
 	}
 	s := &server{cmd: exec.Command(serverBin, args...), done: make(chan struct{})}
+	s.cmd.Env = environWithout("GREETER_")
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -136,4 +137,17 @@ func (s *server) checkServing(t *testing.T) {
 	if err != nil || resp.GetMessage() != "Hello, still here!" {
 		t.Fatalf("SayHello(%q) = %q, %v, want %q, nil; server log:\n%s", "still here", resp.GetMessage(), err, "Hello, still here!", s.Log())
 	}
+}
+
+// environWithout returns this process's environment without the variables
+// that start with prefix, so a developer's GREETER_* settings (which the
+// server reads as flag defaults) cannot change the server under test.
+func environWithout(prefix string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, prefix) {
+			env = append(env, kv)
+		}
+	}
+	return env
 }

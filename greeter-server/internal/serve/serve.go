@@ -200,6 +200,10 @@ func (s *Server) Shutdown(timeout, streamGrace time.Duration) (forced bool) {
 			s.logger.Info("telling open streams to finish")
 			s.stopDrain(errDraining)
 		case <-hard.C:
+			// Tell streams to finish first (a no-op if they were told at
+			// streamGrace) so that, when the two timers fire together, they
+			// still end with Unavailable wherever they can.
+			s.stopDrain(errDraining)
 			s.grpc.Stop()
 			<-stopped
 			return true
