@@ -91,6 +91,12 @@ git rev-parse -q --verify "refs/tags/greeter-api/$api_version" >/dev/null && fai
 scripts/release.sh greeter-api "$api_version"
 expect_refusal "a tag that exists" "already exists" scripts/release.sh greeter-api "$api_version"
 git diff --quiet HEAD || fail "release left uncommitted changes"
+# A release orders after its own prereleases (sort -V alone gets this wrong).
+add_changelog_entry greeter-api v0.0.0
+git commit -qam "greeter-api: changelog for v0.0.0"
+scripts/release.sh --dry-run greeter-api v0.0.0 >"$tmp/out" 2>&1 ||
+  fail "release.sh refused v0.0.0 after v0.0.0-test.1: $(cat "$tmp/out")"
+expect_refusal "a prerelease below the last release" "not above" scripts/release.sh --dry-run greeter-api v0.0.0-alpha.1
 
 echo "==> move greeter-server and greeter-client to greeter-api $api_version and release them"
 add_changelog_entry greeter-server "$server_version"
