@@ -93,7 +93,8 @@ expect_refusal "a tag that exists" "already exists" scripts/release.sh greeter-a
 git diff --quiet HEAD || fail "release left uncommitted changes"
 # A release orders after its own prereleases (sort -V alone gets this wrong).
 add_changelog_entry greeter-api v0.0.0
-git commit -qam "greeter-api: changelog for v0.0.0"
+add_changelog_entry greeter-api v0.0.0-alpha.1
+git commit -qam "greeter-api: changelog for v0.0.0 and v0.0.0-alpha.1"
 scripts/release.sh --dry-run greeter-api v0.0.0 >"$tmp/out" 2>&1 ||
   fail "release.sh refused v0.0.0 after v0.0.0-test.1: $(cat "$tmp/out")"
 expect_refusal "a prerelease below the last release" "not above" scripts/release.sh --dry-run greeter-api v0.0.0-alpha.1
