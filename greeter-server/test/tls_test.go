@@ -2,17 +2,8 @@ package test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -20,84 +11,9 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
+
+	"github.com/greeter-go/greeter/greeter-server/internal/testpki"
 )
-
-// authority is a certificate authority made up for one test.
-type authority struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
-
-func newAuthority(t *testing.T, name string) *authority {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &authority{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-// issue returns a PEM certificate and key signed by the authority, valid
-// from notBefore to notAfter, for a server (with loopback addresses) or a
-// client.
-func (a *authority) issue(t *testing.T, server bool, notBefore, notAfter time.Time) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: "greeter test"},
-		NotBefore:    notBefore,
-		NotAfter:     notAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	if server {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
-		tmpl.DNSNames = []string{"localhost"}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, a.cert, &key.PublicKey, a.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
-}
-
-func writeFile(t *testing.T, dir, name string, data []byte) string {
-	t.Helper()
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 // TestMutualTLS starts the server with mutual TLS and checks who gets in:
 // only a client with an unexpired certificate from the trusted authority.
@@ -105,26 +21,16 @@ func TestMutualTLS(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	now := time.Now()
-	ca := newAuthority(t, "greeter test CA")
-	other := newAuthority(t, "some other CA")
-	serverCert, serverKey := ca.issue(t, true, now.Add(-time.Hour), now.Add(time.Hour))
-	srv := startServer(t,
-		"--tls-cert", writeFile(t, dir, "server.pem", serverCert),
-		"--tls-key", writeFile(t, dir, "server-key.pem", serverKey),
-		"--tls-client-ca", writeFile(t, dir, "ca.pem", ca.pem))
+	ca := testpki.NewCA(t, "greeter test CA")
+	other := testpki.NewCA(t, "some other CA")
+	certFile, keyFile := ca.Server(t).WriteFiles(t, dir, "server")
+	caFile, _ := ca.WriteFiles(t, dir, "ca")
+	srv := startServer(t, "--tls-cert", certFile, "--tls-key", keyFile, "--tls-client-ca", caFile)
 
-	roots := x509.NewCertPool()
-	roots.AddCert(ca.cert)
-	pair := func(certPEM, keyPEM []byte) []tls.Certificate {
-		c, err := tls.X509KeyPair(certPEM, keyPEM)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return []tls.Certificate{c}
-	}
-	good := pair(ca.issue(t, false, now.Add(-time.Hour), now.Add(time.Hour)))
-	foreign := pair(other.issue(t, false, now.Add(-time.Hour), now.Add(time.Hour)))
-	expired := pair(ca.issue(t, false, now.Add(-48*time.Hour), now.Add(-24*time.Hour)))
+	roots := ca.Pool()
+	good := []tls.Certificate{ca.Client(t, time.Time{}, time.Time{}).TLS()}
+	foreign := []tls.Certificate{other.Client(t, time.Time{}, time.Time{}).TLS()}
+	expired := []tls.Certificate{ca.Client(t, now.Add(-48*time.Hour), now.Add(-24*time.Hour)).TLS()}
 
 	tests := []struct {
 		name   string

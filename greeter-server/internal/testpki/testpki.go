@@ -1,0 +1,121 @@
+// Package testpki makes throwaway certificate authorities and certificates
+// for greeter-server's TLS tests. It is for tests only: the keys are fresh
+// for every call and nothing is kept.
+package testpki
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// Cert is a certificate and its private key.
+type Cert struct {
+	X509 *x509.Certificate
+	Key  *ecdsa.PrivateKey
+}
+
+// NewCA returns a self-signed certificate authority named name, valid from
+// an hour ago to an hour from now.
+func NewCA(t testing.TB, name string) Cert {
+	t.Helper()
+	return issue(t, Cert{}, &x509.Certificate{
+		Subject: pkix.Name{CommonName: name}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign,
+	})
+}
+
+// Server returns a server certificate for 127.0.0.1, ::1 and localhost,
+// signed by ca.
+func (ca Cert) Server(t testing.TB) Cert {
+	t.Helper()
+	return issue(t, ca, &x509.Certificate{
+		Subject:     pkix.Name{CommonName: "greeter-server"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}, DNSNames: []string{"localhost"},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
+	})
+}
+
+// Client returns a client certificate signed by ca, valid from notBefore to
+// notAfter; zero times mean an hour ago and an hour from now.
+func (ca Cert) Client(t testing.TB, notBefore, notAfter time.Time) Cert {
+	t.Helper()
+	return issue(t, ca, &x509.Certificate{
+		Subject: pkix.Name{CommonName: "greeter-client"}, NotBefore: notBefore, NotAfter: notAfter,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
+	})
+}
+
+// Pool returns a certificate pool that trusts c.
+func (c Cert) Pool() *x509.CertPool {
+	pool := x509.NewCertPool()
+	pool.AddCert(c.X509)
+	return pool
+}
+
+// TLS returns c for a tls.Config's Certificates.
+func (c Cert) TLS() tls.Certificate {
+	return tls.Certificate{Certificate: [][]byte{c.X509.Raw}, PrivateKey: c.Key}
+}
+
+// WriteFiles writes c as PEM files NAME.pem (the certificate) and
+// NAME-key.pem (its PKCS #8 key) into dir, and returns their paths.
+func (c Cert) WriteFiles(t testing.TB, dir, name string) (certFile, keyFile string) {
+	t.Helper()
+	keyDER, err := x509.MarshalPKCS8PrivateKey(c.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, name+".pem"), filepath.Join(dir, name+"-key.pem")
+	for path, block := range map[string]*pem.Block{
+		certFile: {Type: "CERTIFICATE", Bytes: c.X509.Raw},
+		keyFile:  {Type: "PRIVATE KEY", Bytes: keyDER},
+	} {
+		if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return certFile, keyFile
+}
+
+// issue signs tmpl with parent, or self-signs it if parent is the zero Cert,
+// filling in a random serial number and, if unset, the validity period.
+func issue(t testing.TB, parent Cert, tmpl *x509.Certificate) Cert {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tmpl.SerialNumber, err = rand.Int(rand.Reader, big.NewInt(1<<62)); err != nil {
+		t.Fatal(err)
+	}
+	if tmpl.NotBefore.IsZero() {
+		tmpl.NotBefore = time.Now().Add(-time.Hour)
+	}
+	if tmpl.NotAfter.IsZero() {
+		tmpl.NotAfter = time.Now().Add(time.Hour)
+	}
+	signer, signerKey := tmpl, key
+	if parent.X509 != nil {
+		signer, signerKey = parent.X509, parent.Key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, signer, &key.PublicKey, signerKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Cert{X509: cert, Key: key}
+}
