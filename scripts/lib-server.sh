@@ -1,10 +1,11 @@
-# Sourced by scripts that drive the real binaries (test-client-e2e.sh,
-# bench-client.sh); not run on its own.
+# Sourced by scripts that drive the real binaries (run.sh, test-peers.sh,
+# test-client-e2e.sh, bench-client.sh); not run on its own.
 #
-# start_greeter: builds greeter-server and greeter-client into $tmp (a fresh
-# temporary directory), starts the server on a free loopback port, stops it
-# and removes $tmp when the calling script exits, and sets $addr to the
-# address the server listens on, read from its log line.
+# start_greeter [ADDR]: builds greeter-server and greeter-client into $tmp (a
+# fresh temporary directory), starts the server on ADDR (default: a free
+# loopback port), stops it and removes $tmp when the calling script exits,
+# and sets $addr to the address the server listens on, read from its log
+# line. A script that needs more cleanup calls stop_greeter from its own trap.
 
 tmp=$(mktemp -d)
 server_pid=
@@ -18,11 +19,11 @@ stop_greeter() {
 trap stop_greeter EXIT
 
 start_greeter() {
-  local root
+  local root listen=${1:-127.0.0.1:0}
   root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
   go -C "$root/greeter-server" build -o "$tmp/greeter-server" ./cmd/greeter-server
   go -C "$root/greeter-client" build -o "$tmp/greeter-client" ./cmd/greeter-client
-  "$tmp/greeter-server" --addr 127.0.0.1:0 --log-format text --log-level info 2>"$tmp/server.log" &
+  "$tmp/greeter-server" --addr "$listen" --log-format text --log-level info 2>"$tmp/server.log" &
   server_pid=$!
   addr=
   for _ in $(seq 100); do
@@ -31,7 +32,7 @@ start_greeter() {
     kill -0 "$server_pid" 2>/dev/null || break
     sleep 0.1
   done
-  echo "greeter-server did not start listening within 10s:" >&2
+  echo "greeter-server did not start listening on $listen within 10s:" >&2
   cat "$tmp/server.log" >&2
   return 1
 }

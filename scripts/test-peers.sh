@@ -21,16 +21,12 @@ health_probe=github.com/grpc-ecosystem/grpc-health-probe@v0.4.61
 python=/usr/bin/python3
 
 tools=${XDG_CACHE_HOME:-$HOME/.cache}/greeter-test-tools
-tmp=$(mktemp -d)
-server_pid=
+# shellcheck source=lib-server.sh
+source "$root/scripts/lib-server.sh"
 py_server_pid=
 cleanup() {
   if [[ -n $py_server_pid ]]; then kill "$py_server_pid" 2>/dev/null || true; fi
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid"
-    wait "$server_pid" || true
-  fi
-  rm -rf "$tmp"
+  stop_greeter
 }
 trap cleanup EXIT
 
@@ -77,18 +73,8 @@ fi
 grpcurl_bin=$(go_tool "$grpcurl")
 probe_bin=$(go_tool "$health_probe")
 
-echo "building greeter-server..." >&2
-go -C "$root/greeter-server" build -o "$tmp/greeter-server" ./cmd/greeter-server
-"$tmp/greeter-server" --addr 127.0.0.1:0 --log-format text --log-level info 2>"$tmp/server.log" &
-server_pid=$!
-addr=
-for _ in $(seq 100); do
-  addr=$(sed -n 's/.*greeter-server listening.* addr=\([^ ]*\).*/\1/p' "$tmp/server.log")
-  [[ -n $addr ]] && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$tmp/server.log" >&2; fail "greeter-server exited before it served"; }
-  sleep 0.1
-done
-[[ -n $addr ]] || fail "greeter-server did not start within 10s"
+echo "building greeter-server and greeter-client..." >&2
+start_greeter
 
 # expect NAME WANT CMD...: runs CMD and fails unless its output contains WANT.
 expect() {
@@ -124,8 +110,6 @@ for svc in greeter.v1.GreeterService helloworld.Greeter; do
 done
 
 # greeter-client against a canonical helloworld server: the Python one.
-echo "building greeter-client..." >&2
-go -C "$root/greeter-client" build -o "$tmp/greeter-client" ./cmd/greeter-client
 PYTHONPATH="$tmp/py" "$python" "$root/scripts/peers/helloworld_server.py" --addr 127.0.0.1:0 >"$tmp/py-server.log" 2>&1 &
 py_server_pid=$!
 py_addr=
