@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -34,6 +37,7 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 	}
+	go runOnInterrupt()
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -50,4 +54,30 @@ func environWithout(prefix string) []string {
 		}
 	}
 	return env
+}
+
+var interruptCleanups struct {
+	sync.Mutex
+	fns []func()
+}
+
+// onInterrupt registers f to run if the test binary is stopped by SIGINT or
+// SIGTERM, when t.Cleanup functions do not run; tests that change the
+// machine (network namespaces) use it to undo what they did.
+func onInterrupt(f func()) {
+	interruptCleanups.Lock()
+	defer interruptCleanups.Unlock()
+	interruptCleanups.fns = append(interruptCleanups.fns, f)
+}
+
+func runOnInterrupt() {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	s := <-sig
+	interruptCleanups.Lock()
+	for _, f := range interruptCleanups.fns {
+		f()
+	}
+	fmt.Fprintf(os.Stderr, "interrupted by %v; cleaned up\n", s)
+	os.Exit(1)
 }

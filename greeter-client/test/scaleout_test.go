@@ -60,10 +60,16 @@ func freePort(t *testing.T, ips ...string) int {
 // handled with OK.
 func (r *replica) handled(t *testing.T) int {
 	t.Helper()
-	client := http.Client{Timeout: 5 * time.Second}
-	resp, err := client.Get("http://" + r.metricsAddr + "/metrics")
+	return sayHelloOK(t, &http.Client{Timeout: 5 * time.Second}, "http://"+r.metricsAddr+"/metrics")
+}
+
+// sayHelloOK returns how many greeter.v1 SayHello calls the greeter-server
+// whose Prometheus metrics are at url handled with OK.
+func sayHelloOK(t *testing.T, client *http.Client, url string) int {
+	t.Helper()
+	resp, err := client.Get(url)
 	if err != nil {
-		t.Fatalf("metrics of %s: %v", r.ip, err)
+		t.Fatalf("metrics: %v", err)
 	}
 	defer resp.Body.Close()
 	re := regexp.MustCompile(`^grpc_server_handled_total\{(.*)\} (\d+)`)

@@ -22,6 +22,9 @@ func main() {
 		grpclog.SetLoggerV2(grpclog.NewLoggerV2(io.Discard, io.Discard, io.Discard))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// The first Ctrl-C lets the command finish cleanly (bench prints its
+	// report); a second one ends the process at once.
+	context.AfterFunc(ctx, stop)
 	code := root.Main(ctx, iostreams.System(), os.Args[1:], os.Getenv)
 	stop()
 	os.Exit(code)

@@ -14,12 +14,14 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	// Registers the client side of grpc.health.v1 checking that
 	// ServiceConfig's healthCheckConfig turns on.
 	_ "google.golang.org/grpc/health"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 
 	"github.com/greeter-go/greeter/greeter-client/internal/exitcode"
@@ -68,14 +70,34 @@ type Options struct {
 //     it drains before shutting down; servers without the health service are
 //     treated as healthy;
 //   - calls that fail with UNAVAILABLE, such as one sent to a replica that
-//     has just gone away, are retried up to three more times on the next
-//     replica, with exponential backoff. Every Greeter method is safe to
-//     retry: greetings change nothing on the server.
+//     has just gone away or whose connection was found dead (see
+//     KeepaliveTimeout), are retried up to three more times, with
+//     exponential backoff; round_robin sends the retry to a replica that is
+//     still ready.
+//
+// Retrying is only safe for a method that may run twice: a call whose
+// connection died may have reached the server, and the retry runs it again.
+// The retry policy therefore names each method it covers, never a whole
+// service, so a method added later is not retried until someone has decided
+// it may be. Every method named here is safe to repeat: a greeting reads its
+// request and changes nothing on the server. A streaming call is retried only
+// until its first response arrives (grpc-go then commits to the attempt),
+// and a retried chat resends the messages already sent.
 const ServiceConfig = `{
   "loadBalancingConfig": [{"round_robin": {}}],
   "healthCheckConfig": {"serviceName": ""},
   "methodConfig": [{
-    "name": [{"service": "greeter.v1.GreeterService"}, {"service": "helloworld.Greeter"}],
+    "name": [
+      {"service": "greeter.v1.GreeterService", "method": "SayHello"},
+      {"service": "greeter.v1.GreeterService", "method": "SayHelloAgain"},
+      {"service": "greeter.v1.GreeterService", "method": "SayHelloStream"},
+      {"service": "greeter.v1.GreeterService", "method": "SayHelloGroup"},
+      {"service": "greeter.v1.GreeterService", "method": "SayHelloChat"},
+      {"service": "helloworld.Greeter", "method": "SayHello"},
+      {"service": "helloworld.Greeter", "method": "SayHelloAgain"},
+      {"service": "helloworld.Greeter", "method": "SayHelloStreamReply"},
+      {"service": "helloworld.Greeter", "method": "SayHelloBidiStream"}
+    ],
     "retryPolicy": {
       "maxAttempts": 4,
       "initialBackoff": "0.05s",
@@ -85,6 +107,45 @@ const ServiceConfig = `{
     }
   }]
 }`
+
+// How a connection notices that its server has gone silent: a host that lost
+// power, a partition, a NAT that dropped its state. No TCP reset arrives in
+// any of these, and without these settings the connection would look alive
+// for many minutes while every call sent on it waits for its deadline.
+const (
+	// KeepaliveTime is how long a connection may hear nothing from its
+	// server before it sends an HTTP/2 PING, also while no call is open.
+	// 10 s is the shortest interval grpc-go allows a client, and twice
+	// greeter-server's enforcement minimum (5 s), so no delay in delivering
+	// pings can make this client look abusive (GOAWAY "too_many_pings").
+	KeepaliveTime = 10 * time.Second
+	// KeepaliveTimeout is how long a PING may go unanswered before the
+	// connection is closed. grpc-go also sets it as the socket's
+	// TCP_USER_TIMEOUT: data sent and not acknowledged for this long closes
+	// the connection. That is what moves calls off a silent server: the
+	// calls open on it fail with UNAVAILABLE about 2 s after the first
+	// unacknowledged request, and the retry policy sends them to another
+	// replica, well within the default 10 s deadline. A network that loses
+	// every packet for 2 s (TCP retransmits at 0.2, 0.6 and 1.4 s) counts as
+	// down; that costs one reconnection, not a failed call.
+	KeepaliveTimeout = 2 * time.Second
+	// ReconnectMaxDelay caps the backoff between attempts to reconnect to a
+	// replica (grpc-go's default is 120 s). With it a replica that comes
+	// back from an outage gets calls again within about 10 s: the longest
+	// gap between two connection attempts is the 5 s after an attempt times
+	// out (20 s) plus this backoff, less than 8 s between SYN
+	// retransmissions inside an attempt. While a replica is down each
+	// client tries it at most every 5 s.
+	ReconnectMaxDelay = 5 * time.Second
+)
+
+// reconnectBackoff is grpc-go's default connection backoff with its maximum
+// lowered to ReconnectMaxDelay.
+var reconnectBackoff = func() backoff.Config {
+	c := backoff.DefaultConfig
+	c.MaxDelay = ReconnectMaxDelay
+	return c
+}()
 
 // Factory builds connections from Options. It opens the shared connection
 // on first use and closes it once.
@@ -127,6 +188,15 @@ func (f *Factory) NewConn(ctx context.Context) (*grpc.ClientConn, error) {
 	dialOpts := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultServiceConfig(ServiceConfig),
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{
+			Time:                KeepaliveTime,
+			Timeout:             KeepaliveTimeout,
+			PermitWithoutStream: true,
+		}),
+		grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           reconnectBackoff,
+			MinConnectTimeout: 20 * time.Second,
+		}),
 	}
 	if f.DisableHealthCheck {
 		dialOpts = append(dialOpts, grpc.WithDisableHealthCheck())

@@ -39,10 +39,26 @@ const (
 	// ConnectionTimeout bounds the connection handshake, TLS included.
 	ConnectionTimeout = 10 * time.Second
 	// KeepaliveMinTime is the shortest interval between client keepalive
-	// pings the server accepts; clients that ping more often are sent
-	// GOAWAY (ENHANCE_YOUR_CALM). Pings without open calls are allowed, so
-	// idle clients can keep their connection healthy.
-	KeepaliveMinTime = 10 * time.Second
+	// pings the server accepts; a client that pings more often is sent
+	// GOAWAY (ENHANCE_YOUR_CALM, "too_many_pings"). Pings without open calls
+	// are allowed, so idle clients can keep checking their connection. It
+	// is half of the 10 s interval grpc-go clients may use at the least
+	// (greeter-client does), so delays in delivering pings can never make a
+	// well-behaved client look abusive, while a ping flood is still cut off.
+	KeepaliveMinTime = 5 * time.Second
+	// KeepaliveTime is how long the server waits without hearing from a
+	// client before it pings the client. A client that vanished without a
+	// word (power lost, partitioned) would otherwise hold its connection,
+	// its open streams and their goroutines until grpc-go's default of two
+	// hours. One ping every 30 s on an idle connection costs nothing.
+	KeepaliveTime = 30 * time.Second
+	// KeepaliveTimeout is how long that ping may go unanswered before the
+	// connection is closed and its calls are cancelled. grpc-go also sets it
+	// as the socket's TCP_USER_TIMEOUT, so a response that stays
+	// unacknowledged this long closes the connection too. With
+	// KeepaliveTime, a dead client is let go within 40 s. 10 s is far longer
+	// than any round trip, so a slow but live client is never cut off.
+	KeepaliveTimeout = 10 * time.Second
 	// MaxConnectionIdle closes connections with no open calls for this long.
 	MaxConnectionIdle = 15 * time.Minute
 	// MaxConnectionAge asks clients to reconnect after this long, so load
@@ -132,6 +148,8 @@ func New(cfg Config) (*Server, error) {
 		grpc.ConnectionTimeout(ConnectionTimeout),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: KeepaliveMinTime, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{
+			Time:                  KeepaliveTime,
+			Timeout:               KeepaliveTimeout,
 			MaxConnectionIdle:     MaxConnectionIdle,
 			MaxConnectionAge:      MaxConnectionAge,
 			MaxConnectionAgeGrace: MaxConnectionAgeGrace,

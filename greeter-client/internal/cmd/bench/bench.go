@@ -61,7 +61,8 @@ status code.
 The run stops after -n calls or after -d, whichever comes first (-n 1000 when
 neither is given). --warmup calls are made first and not counted. --rate caps
 the calls per second over all workers. Each call has the --timeout deadline.
-On a terminal a progress line is drawn on stderr.
+On a terminal a progress line is drawn on stderr. Ctrl-C ends the run early:
+the calls in flight finish, the report is printed, and bench exits 130.
 
 The report goes to stdout (one JSON object with --output json). bench exits
 with 0 when every counted call succeeded, and 1 when some failed.`,
@@ -214,7 +215,10 @@ func (r *run) work(ctx context.Context, call invoker, end time.Time, res *result
 		if r.limit != nil && r.limit.wait(ctx, end) != nil {
 			return
 		}
-		cctx, cancel := context.WithTimeout(ctx, timeout)
+		// A call already started runs to its end or its deadline even when
+		// the run is interrupted, so Ctrl-C stops bench without failing
+		// calls that were about to succeed.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 		t0 := time.Now()
 		err := call(cctx)
 		lat := time.Since(t0)

@@ -3,6 +3,7 @@ package bench_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -134,5 +135,31 @@ func TestRunProgress(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "calls/s,") || !strings.HasPrefix(out.String(), "Summary:") {
 		t.Errorf("stdout %q, want only the report", out)
+	}
+}
+
+// TestRunInterrupted checks that an interrupted run (Ctrl-C) lets the calls in
+// flight finish, so none of them is reported as failed, prints its report and
+// returns the interruption.
+func TestRunInterrupted(t *testing.T) {
+	t.Parallel()
+	opts, out := newOptions(t, "json")
+	opts.Total, opts.Duration, opts.Warmup = 0, time.Minute, 0
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	err := bench.Run(ctx, opts)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("interrupted bench returned %v, want context.Canceled", err)
+	}
+	var report struct {
+		Calls       int            `json:"calls"`
+		Failed      int            `json:"failed"`
+		StatusCodes map[string]int `json:"status_codes"`
+	}
+	if err := json.Unmarshal([]byte(out.String()), &report); err != nil {
+		t.Fatalf("interrupted bench printed %q: %v", out, err)
+	}
+	if report.Calls == 0 || report.Failed != 0 {
+		t.Errorf("interrupted bench: %d calls, %d failed (%v), want some calls and none failed", report.Calls, report.Failed, report.StatusCodes)
 	}
 }
