@@ -5,8 +5,9 @@
 # (buf lint, format, breaking changes, generated-code drift), go vet and
 # go test -race in every module, tidy go.mod files and GOWORK=off builds,
 # end-to-end runs of the real binaries and of greeter-server with real peers
-# (scripts/test-peers.sh), and one short round of the benchmarks. Stops at the
-# first failing step.
+# (scripts/test-peers.sh), three replicas on network hosts (namespaces) that
+# are cut off, crashed and restarted (scripts/test-fleet.sh), and one short
+# round of the benchmarks. Stops at the first failing step.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -46,6 +47,9 @@ step "end to end: scripts/run.sh" bash -c '
   [[ $out == "Hello, end-to-end!" ]] || { echo "scripts/run.sh printed \"$out\", want \"Hello, end-to-end!\"" >&2; exit 1; }'
 
 step "end to end: greeter-client against greeter-server" scripts/test-client-e2e.sh
+
+step "fleet: a silent replica, a crash and a rolling restart on network hosts (scripts/test-fleet.sh)" \
+  scripts/test-fleet.sh
 
 step "end to end: greeter-server with real peers (scripts/test-peers.sh)" scripts/test-peers.sh
 

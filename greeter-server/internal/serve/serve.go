@@ -70,6 +70,9 @@ const (
 	MaxConnectionAgeGrace = 20 * time.Minute
 )
 
+// keepaliveTime and keepaliveTimeout are what New uses; tests shorten them.
+var keepaliveTime, keepaliveTimeout = KeepaliveTime, KeepaliveTimeout
+
 // Services returns the names of the gRPC services greeter-server serves,
 // besides health and reflection. Health reports a status for each of them
 // and, for the server as a whole, for "".
@@ -148,8 +151,8 @@ func New(cfg Config) (*Server, error) {
 		grpc.ConnectionTimeout(ConnectionTimeout),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: KeepaliveMinTime, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{
-			Time:                  KeepaliveTime,
-			Timeout:               KeepaliveTimeout,
+			Time:                  keepaliveTime,
+			Timeout:               keepaliveTimeout,
 			MaxConnectionIdle:     MaxConnectionIdle,
 			MaxConnectionAge:      MaxConnectionAge,
 			MaxConnectionAgeGrace: MaxConnectionAgeGrace,
