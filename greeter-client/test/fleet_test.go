@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,6 +22,7 @@ var (
 	fleetTests  = flag.Bool("fleet", false, "run the fleet tests: replicas on separate network hosts, cut off, crashed and restarted (root; scripts/test-fleet.sh)")
 	fleetOutage = flag.Duration("fleet.outage", 6*time.Second, "how long the silent replica stays cut off")
 	fleetRounds = flag.Int("fleet.rounds", 1, "how many times the rolling restart replaces every replica")
+	fleetRate   = flag.Int("fleet.rate", 2000, "calls a second bench makes (0: as many as it can)")
 )
 
 // The fleet's settings.
@@ -159,16 +161,16 @@ func (r benchReport) String() string {
 	return fmt.Sprintf("%d calls in %.1fs, %d failed %v, p99 %.1f ms, max %.1f ms", r.Calls, r.Duration, r.Failed, r.StatusCodes, r.Latency.P99, r.Latency.Max)
 }
 
-// startBench starts bench with 16 workers at 2000 calls a second on one
-// channel (one connection to each replica), and waits until every replica
-// has answered its calls. It runs until stop.
+// startBench starts bench with 16 workers at -fleet.rate calls a second on
+// one channel (one connection to each replica), and waits until every
+// replica has answered its calls. It runs until stop.
 func (f *fleet) startBench(t *testing.T) *fleetBench {
 	t.Helper()
 	before := f.counts(t)
 	b := &fleetBench{exited: make(chan struct{})}
 	b.cmd = f.client.start(&b.stdout, &b.stderr, clientBin,
 		"--addr", "dns:///"+net.JoinHostPort(fleetName, fleetPort), "--timeout", fleetCallTimeout.String(), "--output", "json",
-		"bench", "-d", "10m", "-c", "16", "--rate", "2000", "--warmup", "0")
+		"bench", "-d", "10m", "-c", "16", "--rate", strconv.Itoa(*fleetRate), "--warmup", "0")
 	go func() { b.err = b.cmd.Wait(); close(b.exited) }()
 	for i, r := range f.replicas {
 		r.waitCalls(t, before[i], 20*time.Second)
