@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"github.com/greeter-go/greeter/greeter-server/internal/cli"
+	// Sets grpc-go's environment-only limits before grpc-go reads them.
+	_ "github.com/greeter-go/greeter/greeter-server/internal/grpcenv"
 )
 
 func main() {

@@ -26,7 +26,7 @@ import (
 // since it changes them for every server started meanwhile.
 func TestDeadClientIsDisconnected(t *testing.T) {
 	const pingAfter, giveUpAfter = time.Second, time.Second
-	serve.ShortenKeepalive(t, pingAfter, giveUpAfter)
+	serve.SetLimits(t, serve.TestLimits{KeepaliveTime: pingAfter, KeepaliveTimeout: giveUpAfter})
 	s := start(t, serve.Config{})
 
 	p := newSilenceProxy(t, s.addr)

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/tap"
 
 	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
 	"github.com/greeter-go/greeter/greeter-api/helloworld"
@@ -34,8 +35,44 @@ const (
 	// MaxRecvMsgSize is the largest request message accepted, in bytes. The
 	// largest valid request is well under 1 KiB.
 	MaxRecvMsgSize = 16 << 10
-	// MaxConcurrentStreams is the most calls one connection may have open.
+	// MaxConcurrentStreams is the most calls one connection may have open;
+	// a client that opens more has them refused (grpc-go clients wait for a
+	// free stream instead).
 	MaxConcurrentStreams = 100
+	// MaxHeaderListSize is the most header bytes (names and values,
+	// decoded) one request may carry. A Greeter call needs well under 1 KiB;
+	// what Kubernetes, proxies and tracing add at most is about 14 KiB (W3C
+	// traceparent, tracestate and baggage at their 8.5 KiB maxima, a 4 KiB
+	// bearer token, 1 KiB of forwarding headers). 32 KiB leaves room for
+	// that twice over, and holds 100 open calls on a connection to 3.2 MiB
+	// of headers, where grpc-go's default of 16 MiB let one call hold 12 MB
+	// decoded from 8 KB of HPACK-indexed repeats. A request with more is
+	// reset (grpc-go clients refuse to send it, naming the limit).
+	MaxHeaderListSize = 32 << 10
+	// MaxConnections caps the connections one server holds at once; a
+	// connection over the cap is closed as soon as it is accepted, and the
+	// server logs once that it is full. An idle connection costs about 21
+	// KiB (scripts/bench-report.sh), so 5000 cost about 105 MiB, which fits
+	// with room to spare in a 256 MiB container; a fleet of clients that
+	// needs more should get more replicas, which round_robin clients spread
+	// their connections over.
+	MaxConnections = 5000
+	// MaxUnaryDuration bounds how long a unary call may stay open, whatever
+	// deadline its client set, or none. Answering takes microseconds once
+	// the request is in; a minute allows for a slow network and stops a
+	// client from holding one of its connection's streams by never finishing
+	// a request.
+	MaxUnaryDuration = time.Minute
+	// MaxStreamDuration bounds every streaming call the same way. It covers
+	// the longest SayHelloStream (100 greetings 10 s apart: 16.5 minutes)
+	// and equals MaxConnectionAgeGrace. Without it, a chat or group call
+	// with no deadline could stay open for MaxConnectionAge plus its grace:
+	// 50 minutes. Calls that reach it end with DEADLINE_EXCEEDED. Health
+	// Watch streams are exempt: a client keeps one open for as long as its
+	// connection lives, to follow the server's health, and cutting it would
+	// take this replica out of the client's rotation for a moment;
+	// MaxConnectionAge and its grace bound them instead.
+	MaxStreamDuration = 20 * time.Minute
 	// ConnectionTimeout bounds the connection handshake, TLS included.
 	ConnectionTimeout = 10 * time.Second
 	// KeepaliveMinTime is the shortest interval between client keepalive
@@ -70,8 +107,15 @@ const (
 	MaxConnectionAgeGrace = 20 * time.Minute
 )
 
-// keepaliveTime and keepaliveTimeout are what New uses; tests shorten them.
-var keepaliveTime, keepaliveTimeout = KeepaliveTime, KeepaliveTimeout
+// The limits New and Run use; tests shorten them.
+var (
+	keepaliveTime, keepaliveTimeout     = KeepaliveTime, KeepaliveTimeout
+	connectionTimeout                   = ConnectionTimeout
+	maxConnectionIdle, maxConnectionAge = MaxConnectionIdle, MaxConnectionAge
+	maxConnectionAgeGrace               = MaxConnectionAgeGrace
+	maxConnections                      = MaxConnections
+	maxUnaryDuration, maxStreamDuration = MaxUnaryDuration, MaxStreamDuration
+)
 
 // Services returns the names of the gRPC services greeter-server serves,
 // besides health and reflection. Health reports a status for each of them
@@ -106,6 +150,15 @@ type Config struct {
 // shutdown is over.
 var errDraining = status.Error(codes.Unavailable, "server is shutting down; retry the call")
 
+// tooLong is the status of a call that reached its limit, MaxUnaryDuration
+// or MaxStreamDuration.
+func tooLong(limit time.Duration) error {
+	return status.Errorf(codes.DeadlineExceeded, "the call was open longer than the server allows (%v); set a shorter deadline or open a new call", limit)
+}
+
+// healthWatch is the one method MaxStreamDuration does not bound.
+const healthWatch = "/grpc.health.v1.Health/Watch"
+
 // Server is greeter-server's gRPC server.
 type Server struct {
 	grpc      *grpc.Server
@@ -114,6 +167,12 @@ type Server struct {
 	drain     context.Context
 	stopDrain context.CancelCauseFunc
 	logger    *slog.Logger
+	// unary holds the full names of the registered unary methods; New fills
+	// it in, and it is only read afterwards.
+	unary map[string]bool
+	// unaryTooLong and streamTooLong are the causes of calls that reach
+	// their limits.
+	unaryTooLong, streamTooLong error
 }
 
 // New returns a server with both Greeter services, health and reflection
@@ -131,7 +190,13 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{health: health.NewServer(), logger: logger}
+	s := &Server{
+		health:        health.NewServer(),
+		logger:        logger,
+		unary:         map[string]bool{},
+		unaryTooLong:  tooLong(maxUnaryDuration),
+		streamTooLong: tooLong(maxStreamDuration),
+	}
 	s.drain, s.stopDrain = context.WithCancelCause(context.Background())
 
 	var unary []grpc.UnaryServerInterceptor
@@ -143,19 +208,22 @@ func New(cfg Config) (*Server, error) {
 	}
 	unary = append(unary, observe.Unary(logger))
 	stream = append(stream, observe.Stream(logger), s.drainStream)
+	unary = append(unary, s.limitUnary)
 
 	opts := []grpc.ServerOption{
 		grpc.ForceServerCodecV2(newUTF8Codec()),
 		grpc.MaxRecvMsgSize(MaxRecvMsgSize),
 		grpc.MaxConcurrentStreams(MaxConcurrentStreams),
-		grpc.ConnectionTimeout(ConnectionTimeout),
+		grpc.MaxHeaderListSize(MaxHeaderListSize),
+		grpc.ConnectionTimeout(connectionTimeout),
+		grpc.InTapHandle(s.callContext),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: KeepaliveMinTime, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{
 			Time:                  keepaliveTime,
 			Timeout:               keepaliveTimeout,
-			MaxConnectionIdle:     MaxConnectionIdle,
-			MaxConnectionAge:      MaxConnectionAge,
-			MaxConnectionAgeGrace: MaxConnectionAgeGrace,
+			MaxConnectionIdle:     maxConnectionIdle,
+			MaxConnectionAge:      maxConnectionAge,
+			MaxConnectionAgeGrace: maxConnectionAgeGrace,
 		}),
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
@@ -175,7 +243,99 @@ func New(cfg Config) (*Server, error) {
 	if s.metrics != nil {
 		s.metrics.Initialize(s.grpc)
 	}
+	for name, info := range s.grpc.GetServiceInfo() {
+		for _, m := range info.Methods {
+			if !m.IsClientStream && !m.IsServerStream {
+				s.unary["/"+name+"/"+m.Name] = true
+			}
+		}
+	}
 	return s, nil
+}
+
+// callContext is grpc-go's tap handle: it runs for every call before the
+// request is read, and the context it returns is the call's own, the one a
+// blocked read watches. It bounds a unary call's life to MaxUnaryDuration,
+// also while the server still waits for its request, which no interceptor
+// can. (grpc-go then answers DEADLINE_EXCEEDED.) Streaming calls are bounded
+// by drainStream instead, which can say why. It runs on the connection's
+// reading goroutine, so it does no more than build a context.
+func (s *Server) callContext(ctx context.Context, info *tap.Info) (context.Context, error) {
+	if !s.unary[info.FullMethodName] {
+		return ctx, nil
+	}
+	ctx, stop := context.WithTimeoutCause(ctx, maxUnaryDuration, s.unaryTooLong)
+	// grpc-go cancels the call's context, this one's parent, when the call
+	// ends, and that stops the timer: stop is not needed.
+	_ = stop
+	return ctx, nil
+}
+
+// drainStream runs every streaming call, whatever its method, with a context
+// that ends when Shutdown tells open streams to finish (cause errDraining)
+// or when the call reaches MaxStreamDuration (cause: that limit's status),
+// and with a RecvMsg that returns as soon as that context ends, so that a
+// handler blocked waiting for the client's next message sees it too. The
+// call then ends with that status, whatever the handler returned.
+func (s *Server) drainStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	ctx, finish := context.WithCancelCause(ss.Context())
+	defer finish(nil)
+	stop := context.AfterFunc(s.drain, func() { finish(context.Cause(s.drain)) })
+	defer stop()
+	if info.FullMethod != healthWatch {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, maxStreamDuration, s.streamTooLong)
+		defer cancel()
+	}
+	return callStatus(ctx, handler(srv, &drainingStream{ServerStream: ss, ctx: ctx}))
+}
+
+// drainingStream is a ServerStream whose Context is ctx and whose RecvMsg
+// returns when ctx ends.
+type drainingStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (d *drainingStream) Context() context.Context { return d.ctx }
+
+// RecvMsg waits for the client's next message in a goroutine of its own, so
+// that it can return when ctx ends instead. grpc-go's own RecvMsg watches
+// only the client's side of the call. The goroutine left waiting ends with
+// the call: once the handler has returned, grpc-go closes the stream, and
+// the message it may still decode into m is never looked at.
+func (d *drainingStream) RecvMsg(m any) error {
+	if d.ctx.Err() != nil {
+		return callStatus(d.ctx, d.ctx.Err())
+	}
+	got := make(chan error, 1)
+	go func() { got <- d.ServerStream.RecvMsg(m) }()
+	select {
+	case err := <-got:
+		return err
+	case <-d.ctx.Done():
+		return callStatus(d.ctx, d.ctx.Err())
+	}
+}
+
+// limitUnary returns the status that ended a unary call, as drainStream
+// does for streams.
+func (s *Server) limitUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	resp, err := handler(ctx, req)
+	return resp, callStatus(ctx, err)
+}
+
+// callStatus returns err, or, when the call's context ended with a status
+// as its cause (the server's own reasons: draining, a limit reached), that
+// status.
+func callStatus(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	if st, ok := status.FromError(context.Cause(ctx)); ok {
+		return st.Err()
+	}
+	return err
 }
 
 // Serve accepts connections on lis until Shutdown. It returns nil once the
@@ -232,23 +392,6 @@ func (s *Server) Shutdown(timeout, streamGrace time.Duration) (forced bool) {
 	}
 }
 
-// drainStream gives each stream a context that also ends, with errDraining
-// as its cause, when Shutdown tells open streams to finish.
-func (s *Server) drainStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	ctx, cancel := context.WithCancelCause(ss.Context())
-	defer cancel(nil)
-	stop := context.AfterFunc(s.drain, func() { cancel(context.Cause(s.drain)) })
-	defer stop()
-	return handler(srv, &drainingStream{ServerStream: ss, ctx: ctx})
-}
-
-type drainingStream struct {
-	grpc.ServerStream
-	ctx context.Context
-}
-
-func (d *drainingStream) Context() context.Context { return d.ctx }
-
 // Run listens on cfg.Addr (and cfg.MetricsAddr, if set) and serves until ctx
 // is done, then shuts down as Shutdown describes and returns. If ready is not
 // nil, Run sends the gRPC listening address on it once it is serving.
@@ -285,7 +428,7 @@ func Run(ctx context.Context, cfg Config, ready chan<- net.Addr) error {
 		logger.Warn("serving plaintext on a non-loopback address; anyone on the network can read and alter calls; set --tls-cert and --tls-key", "addr", lis.Addr().String())
 	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(lis) }()
+	go func() { serveErr <- srv.Serve(newCapListener(lis, maxConnections, logger)) }()
 	if ready != nil {
 		ready <- lis.Addr()
 	}
