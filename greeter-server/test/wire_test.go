@@ -26,7 +26,13 @@ type rawConn struct {
 
 func dialRaw(t *testing.T, addr string) *rawConn {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	return dialRawWith(t, addr, &net.Dialer{Timeout: 5 * time.Second})
+}
+
+// dialRawWith is dialRaw with the dialer d.
+func dialRawWith(t *testing.T, addr string, d *net.Dialer) *rawConn {
+	t.Helper()
+	conn, err := d.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
