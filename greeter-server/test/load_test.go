@@ -3,10 +3,8 @@ package test
 import (
 	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -178,16 +176,19 @@ func TestSustainedLoad(t *testing.T) {
 // shutdown timeout.
 func TestShutdownUnderLoad(t *testing.T) {
 	t.Parallel()
-	const shutdownTimeout = 5 * time.Second
-	srv := startServer(t, "--shutdown-timeout", shutdownTimeout.String(), "--stream-grace", "2s")
+	const shutdownTimeout, streamGrace = 5 * time.Second, 2 * time.Second
+	// The access log (debug level) records every call the server accepted
+	// and how it ended.
+	srv := startServer(t, "--shutdown-timeout", shutdownTimeout.String(), "--stream-grace", streamGrace.String(), "--log-level", "debug")
 	srv.checkServing(t)
 	conns := dialN(t, srv.Addr, 4)
 
 	// Streams that would run for 100 × 200ms = 20s if not told to finish.
 	const streams = 8
 	type streamResult struct {
-		received int
+		received []time.Time // when each greeting arrived
 		err      error
+		ended    time.Time
 	}
 	streamResults := make(chan streamResult, streams)
 	streamsOpen := make(chan struct{}, streams)
@@ -205,13 +206,11 @@ func TestShutdownUnderLoad(t *testing.T) {
 			for {
 				_, err := stream.Recv()
 				if err != nil {
-					if !errors.Is(err, io.EOF) {
-						r.err = err
-					}
+					r.err, r.ended = err, time.Now()
 					streamResults <- r
 					return
 				}
-				if r.received++; r.received == 1 {
+				if r.received = append(r.received, time.Now()); len(r.received) == 1 {
 					streamsOpen <- struct{}{}
 				}
 			}
@@ -263,20 +262,51 @@ func TestShutdownUnderLoad(t *testing.T) {
 	}
 
 	// Unary calls after SIGTERM may be refused (Unavailable: the server no
-	// longer accepts them) but never lost: every one returned.
+	// longer accepts them) but never lost: every call the server accepted
+	// ended OK, and reached its client as OK.
 	for code := range lr.failed {
 		if code != codes.Unavailable {
 			t.Errorf("unary calls during shutdown failed with %v, want only Unavailable (refused before they started)", code)
 		}
 	}
+	accepted, acceptedOK := 0, 0
+	for _, line := range strings.Split(srv.Log(), "\n") {
+		if strings.Contains(line, "msg=rpc") && strings.Contains(line, "method=/greeter.v1.GreeterService/SayHello ") {
+			accepted++
+			if strings.Contains(line, "code=OK") {
+				acceptedOK++
+			}
+		}
+	}
+	const checks = 1 // srv.checkServing's own call, before the load
+	if accepted != acceptedOK || int64(acceptedOK-checks) != lr.ok {
+		t.Errorf("the server accepted %d SayHello calls of the load and ended %d of them OK; its clients got %d OK; want all accepted calls OK, and as many at the clients", accepted-checks, acceptedOK-checks, lr.ok)
+	}
+	// Every stream was open at SIGTERM (each would run for 20s). Each must
+	// have gone on during the stream grace, then ended with the draining
+	// UNAVAILABLE: at the grace, not before it (cut early), and not at the
+	// shutdown timeout (cut, not drained).
 	var streamSummary []string
 	for range streams {
 		select {
 		case r := <-streamResults:
-			code := status.Code(r.err)
-			streamSummary = append(streamSummary, fmt.Sprintf("%d greetings then %v", r.received, code))
-			if r.err != nil && code != codes.Unavailable && code != codes.Canceled && code != codes.Aborted {
-				t.Errorf("stream ended with %v, want OK or a clean shutdown status", r.err)
+			st := status.Convert(r.err)
+			after := 0
+			for _, at := range r.received {
+				if at.After(sigAt) {
+					after++
+				}
+			}
+			endedAfter := r.ended.Sub(sigAt)
+			streamSummary = append(streamSummary, fmt.Sprintf("%d greetings (%d after SIGTERM), then %v after %v", len(r.received), after, st.Code(), endedAfter.Round(10*time.Millisecond)))
+			if st.Code() != codes.Unavailable || !strings.Contains(st.Message(), "shutting down") {
+				t.Errorf("stream open at SIGTERM ended with %v, want Unavailable: server is shutting down", r.err)
+			}
+			if after == 0 {
+				t.Errorf("stream open at SIGTERM received no greeting after it, want it to go on during the %v stream grace", streamGrace)
+			}
+			if endedAfter < streamGrace-500*time.Millisecond || endedAfter >= shutdownTimeout-500*time.Millisecond {
+				t.Errorf("stream open at SIGTERM ended %v after it, want at the %v stream grace, well before the %v shutdown timeout", endedAfter, streamGrace, shutdownTimeout)
 			}
 		case <-time.After(10 * time.Second):
 			t.Fatal("a stream never ended after the server exited")
