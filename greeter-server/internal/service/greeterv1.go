@@ -75,7 +75,7 @@ func (s *GreeterV1) SayHelloGroup(stream greeterv1.GreeterService_SayHelloGroupS
 
 // SayHelloChat answers each name with "Hello, NAME!" as it arrives.
 func (s *GreeterV1) SayHelloChat(stream greeterv1.GreeterService_SayHelloChatServer) error {
-	return chat(stream.Context(),
+	return chat(
 		func() (string, error) {
 			req, err := stream.Recv()
 			return req.GetName(), err

@@ -55,7 +55,7 @@ func (s *Helloworld) SayHelloStreamReply(req *helloworld.HelloRequest, stream he
 // SayHelloBidiStream answers each name with "Hello, NAME!" as it arrives, at
 // most greeting.MaxChatNames names per call.
 func (s *Helloworld) SayHelloBidiStream(stream helloworld.Greeter_SayHelloBidiStreamServer) error {
-	return chat(stream.Context(),
+	return chat(
 		func() (string, error) {
 			req, err := stream.Recv()
 			return req.GetName(), err

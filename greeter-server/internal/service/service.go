@@ -72,50 +72,25 @@ func sendStream(ctx context.Context, plan greeting.Stream, send func(seq uint32)
 }
 
 // chat greets every name recv returns, in order, through send, until recv
-// reports the end of the client's side (io.EOF) or ctx ends. Because a
-// blocked Recv does not see a context the server canceled itself, recv runs
-// in its own goroutine, which ends when the call does.
-func chat(ctx context.Context, recv func() (string, error), send func(msg string) error) error {
-	type received struct {
-		name string
-		err  error
-	}
-	names := make(chan received)
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		for {
-			name, err := recv()
-			select {
-			case names <- received{name, err}:
-			case <-done:
-				return
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-
+// reports the end of the client's side (io.EOF) or fails. A call the server
+// ends itself (it drains, or the call is too old) fails recv too:
+// internal/serve sees to that for every streaming method.
+func chat(recv func() (string, error), send func(msg string) error) error {
 	var c greeting.Chat
 	for {
-		select {
-		case <-ctx.Done():
-			return ctxStatus(ctx)
-		case r := <-names:
-			if errors.Is(r.err, io.EOF) {
-				return nil
-			}
-			if r.err != nil {
-				return r.err
-			}
-			msg, err := c.Reply(r.name)
-			if err != nil {
-				return toStatus(err)
-			}
-			if err := send(msg); err != nil {
-				return err
-			}
+		name, err := recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		msg, err := c.Reply(name)
+		if err != nil {
+			return toStatus(err)
+		}
+		if err := send(msg); err != nil {
+			return err
 		}
 	}
 }
