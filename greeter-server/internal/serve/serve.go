@@ -167,12 +167,14 @@ type Server struct {
 	drain     context.Context
 	stopDrain context.CancelCauseFunc
 	logger    *slog.Logger
-	// unary holds the full names of the registered unary methods; New fills
-	// it in, and it is only read afterwards.
-	unary map[string]bool
-	// unaryTooLong and streamTooLong are the causes of calls that reach
-	// their limits.
-	unaryTooLong, streamTooLong error
+	// tapLimits holds, by full method name, the longest life callContext
+	// gives a call: unary and server-streaming methods, whose handlers
+	// first wait for the one request. New fills it in; it is only read
+	// afterwards.
+	tapLimits map[string]callLimit
+	// streamTooLong is the cause of client-streaming calls that reach
+	// MaxStreamDuration.
+	streamTooLong error
 }
 
 // New returns a server with both Greeter services, health and reflection
@@ -193,8 +195,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		health:        health.NewServer(),
 		logger:        logger,
-		unary:         map[string]bool{},
-		unaryTooLong:  tooLong(maxUnaryDuration),
+		tapLimits:     map[string]callLimit{},
 		streamTooLong: tooLong(maxStreamDuration),
 	}
 	s.drain, s.stopDrain = context.WithCancelCause(context.Background())
@@ -245,8 +246,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	for name, info := range s.grpc.GetServiceInfo() {
 		for _, m := range info.Methods {
-			if !m.IsClientStream && !m.IsServerStream {
-				s.unary["/"+name+"/"+m.Name] = true
+			switch full := "/" + name + "/" + m.Name; {
+			case full == healthWatch || m.IsClientStream:
+			case m.IsServerStream:
+				s.tapLimits[full] = callLimit{maxStreamDuration, s.streamTooLong}
+			default:
+				s.tapLimits[full] = callLimit{maxUnaryDuration, tooLong(maxUnaryDuration)}
 			}
 		}
 	}
@@ -255,43 +260,61 @@ func New(cfg Config) (*Server, error) {
 
 // callContext is grpc-go's tap handle: it runs for every call before the
 // request is read, and the context it returns is the call's own, the one a
-// blocked read watches. It bounds a unary call's life to MaxUnaryDuration,
-// also while the server still waits for its request, which no interceptor
-// can. (grpc-go then answers DEADLINE_EXCEEDED.) Streaming calls are bounded
-// by drainStream instead, which can say why. It runs on the connection's
-// reading goroutine, so it does no more than build a context.
+// blocked read watches. It bounds the life of unary and server-streaming
+// calls (MaxUnaryDuration, MaxStreamDuration), also while the server still
+// waits for their request, which no interceptor can: grpc-go then answers
+// DEADLINE_EXCEEDED. Client-streaming calls are bounded by drainStream,
+// which can say why. A client deadline that comes sooner does the job
+// already, and then no timer is made. It runs on the connection's reading
+// goroutine, so it does no more than build a context.
 func (s *Server) callContext(ctx context.Context, info *tap.Info) (context.Context, error) {
-	if !s.unary[info.FullMethodName] {
+	limit, ok := s.tapLimits[info.FullMethodName]
+	if !ok || endsWithin(ctx, limit.after) {
 		return ctx, nil
 	}
-	ctx, stop := context.WithTimeoutCause(ctx, maxUnaryDuration, s.unaryTooLong)
+	ctx, stop := context.WithTimeoutCause(ctx, limit.after, limit.cause)
 	// grpc-go cancels the call's context, this one's parent, when the call
 	// ends, and that stops the timer: stop is not needed.
 	_ = stop
 	return ctx, nil
 }
 
+// callLimit is how long a call may live, and the status it ends with then.
+type callLimit struct {
+	after time.Duration
+	cause error
+}
+
+// endsWithin reports whether ctx has a deadline at most d away.
+func endsWithin(ctx context.Context, d time.Duration) bool {
+	deadline, ok := ctx.Deadline()
+	return ok && time.Until(deadline) <= d
+}
+
 // drainStream runs every streaming call, whatever its method, with a context
-// that ends when Shutdown tells open streams to finish (cause errDraining)
-// or when the call reaches MaxStreamDuration (cause: that limit's status),
-// and with a RecvMsg that returns as soon as that context ends, so that a
-// handler blocked waiting for the client's next message sees it too. The
-// call then ends with that status, whatever the handler returned.
+// that ends when Shutdown tells open streams to finish (cause errDraining),
+// and ends the call with that status, whatever the handler returned. A
+// client-streaming call also gets a RecvMsg that returns as soon as that
+// context ends, so that a handler blocked waiting for the client's next
+// message sees it too, and its life is bounded here by MaxStreamDuration
+// (the others are bounded by callContext).
 func (s *Server) drainStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	ctx, finish := context.WithCancelCause(ss.Context())
 	defer finish(nil)
 	stop := context.AfterFunc(s.drain, func() { finish(context.Cause(s.drain)) })
 	defer stop()
-	if info.FullMethod != healthWatch {
+	if !info.IsClientStream {
+		return callStatus(ctx, handler(srv, &drainingStream{ServerStream: ss, ctx: ctx}))
+	}
+	if !endsWithin(ctx, maxStreamDuration) {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, maxStreamDuration, s.streamTooLong)
 		defer cancel()
 	}
-	return callStatus(ctx, handler(srv, &drainingStream{ServerStream: ss, ctx: ctx}))
+	return callStatus(ctx, handler(srv, &receivingStream{drainingStream{ServerStream: ss, ctx: ctx}}))
 }
 
-// drainingStream is a ServerStream whose Context is ctx and whose RecvMsg
-// returns when ctx ends.
+// drainingStream is a ServerStream whose Context is ctx.
 type drainingStream struct {
 	grpc.ServerStream
 	ctx context.Context
@@ -299,12 +322,15 @@ type drainingStream struct {
 
 func (d *drainingStream) Context() context.Context { return d.ctx }
 
+// receivingStream is a drainingStream whose RecvMsg returns when ctx ends.
+type receivingStream struct{ drainingStream }
+
 // RecvMsg waits for the client's next message in a goroutine of its own, so
 // that it can return when ctx ends instead. grpc-go's own RecvMsg watches
 // only the client's side of the call. The goroutine left waiting ends with
 // the call: once the handler has returned, grpc-go closes the stream, and
 // the message it may still decode into m is never looked at.
-func (d *drainingStream) RecvMsg(m any) error {
+func (d *receivingStream) RecvMsg(m any) error {
 	if d.ctx.Err() != nil {
 		return callStatus(d.ctx, d.ctx.Err())
 	}
