@@ -24,7 +24,7 @@ expect() {
   shift 4
   local got_code=0
   printf '%s' "${input:-}" >"$tmp/in"
-  GREETER_ADDR=$addr "$tmp/greeter-client" "$@" >"$tmp/out" 2>"$tmp/err" <"$tmp/in" || got_code=$?
+  GREETER_CLIENT_ADDR=$addr "$tmp/greeter-client" "$@" >"$tmp/out" 2>"$tmp/err" <"$tmp/in" || got_code=$?
   local got_out got_err
   got_out=$(cat "$tmp/out")
   got_err=$(cat "$tmp/err")
@@ -59,7 +59,7 @@ expect 0 "SERVING" "" -- health
 expect 0 "SERVING" "" -- health --service helloworld.Greeter
 expect 69 "" "NotFound" -- health --service no.such.Service
 
-json=$(GREETER_ADDR=$addr "$tmp/greeter-client" --output json hello -n Ada)
+json=$(GREETER_CLIENT_ADDR=$addr "$tmp/greeter-client" --output json hello -n Ada)
 if command -v jq >/dev/null; then
   message=$(jq -er .message <<<"$json")
 else
@@ -76,7 +76,7 @@ if [[ $version == *"greeter-client "* && $version == *"greeter-api "* ]]; then e
   failed=1
 fi
 
-bench=$(GREETER_ADDR=$addr "$tmp/greeter-client" bench -n 200 -c 4 --warmup 10)
+bench=$(GREETER_CLIENT_ADDR=$addr "$tmp/greeter-client" bench -n 200 -c 4 --warmup 10)
 if [[ $bench == *"Calls:        200, 0 failed"* ]]; then echo "ok   bench" >&2; else
   echo "FAIL bench printed: $bench" >&2
   failed=1

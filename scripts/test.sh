@@ -43,7 +43,7 @@ step "go.mod files are tidy and every module builds with GOWORK=off" scripts/tid
 step "release workflow and outside use (go get, go install @tag)" scripts/test-release.sh
 
 step "end to end: scripts/run.sh" bash -c '
-  out=$(GREETER_ADDR=127.0.0.1:0 scripts/run.sh end-to-end)
+  out=$(GREETER_SERVER_ADDR=127.0.0.1:0 scripts/run.sh end-to-end)
   [[ $out == "Hello, end-to-end!" ]] || { echo "scripts/run.sh printed \"$out\", want \"Hello, end-to-end!\"" >&2; exit 1; }'
 
 step "end to end: greeter-client against greeter-server" scripts/test-client-e2e.sh

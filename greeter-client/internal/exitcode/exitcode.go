@@ -57,7 +57,7 @@ type ConnectError struct {
 }
 
 func (e *ConnectError) Error() string {
-	hint := "check that the server is running there, or point at another with --addr (or GREETER_ADDR)"
+	hint := "check that the server is running there, or point at another with --addr (or GREETER_CLIENT_ADDR)"
 	if cause := e.Err.Error(); strings.Contains(cause, "tls:") || strings.Contains(cause, "x509:") {
 		hint = "check that the TLS flags (--tls, --ca, --server-name, --cert, --key) match the server"
 	}
@@ -98,9 +98,9 @@ func (e *CallError) Error() string {
 func (e *CallError) Unwrap() error { return e.Err }
 
 var hints = map[codes.Code]string{
-	codes.DeadlineExceeded: "the server did not answer within --timeout; raise it (or GREETER_TIMEOUT)",
+	codes.DeadlineExceeded: "the server did not answer within --timeout; raise it (or GREETER_CLIENT_TIMEOUT)",
 	codes.Unimplemented:    "this server does not offer the method; try another server or --api",
-	codes.Unavailable:      "check that the server is running at --addr (or GREETER_ADDR)",
+	codes.Unavailable:      "check that the server is running at --addr (or GREETER_CLIENT_ADDR)",
 	codes.Unauthenticated:  "check --header credentials and TLS flags (--tls, --cert, --key)",
 }
 

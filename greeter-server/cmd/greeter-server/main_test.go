@@ -57,7 +57,7 @@ func TestSignalShutdown(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, bin, "--addr", "127.0.0.1:0", "--stream-grace", "1s", "--shutdown-timeout", "5s")
-			cmd.Env = append(os.Environ(), "GREETER_LOG_LEVEL=info")
+			cmd.Env = append(os.Environ(), "GREETER_SERVER_LOG_LEVEL=info")
 			stderr, err := cmd.StderrPipe()
 			if err != nil {
 				t.Fatal(err)
@@ -166,5 +166,87 @@ func TestSignalShutdown(t *testing.T) {
 				t.Errorf("greeter-server log after %v does not end with a stop line:\n%s", sig, out)
 			}
 		})
+	}
+}
+
+// TestSecondSignalStopsAtOnce runs the real binary with a stream that keeps
+// its graceful shutdown waiting, and checks that a second SIGTERM ends the
+// process at once, by the signal's default action, instead of after
+// --stream-grace.
+func TestSecondSignalStopsAtOnce(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, build(t), "--addr", "127.0.0.1:0", "--stream-grace", "5m", "--shutdown-timeout", "10m")
+	cmd.Env = append(os.Environ(), "GREETER_SERVER_LOG_LEVEL=info")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start greeter-server: %v", err)
+	}
+	lines := make(chan string, 100)
+	go func() {
+		defer close(lines)
+		for sc := bufio.NewScanner(stderr); sc.Scan(); {
+			lines <- sc.Text()
+		}
+	}()
+	waitLine := func(re *regexp.Regexp) []string {
+		t.Helper()
+		for line := range lines {
+			if m := re.FindStringSubmatch(line); m != nil {
+				return m
+			}
+		}
+		t.Fatalf("greeter-server's log ended without a line matching %q", re)
+		return nil
+	}
+	addr := waitLine(regexp.MustCompile(`greeter-server listening.* addr=(\S+)`))[1]
+
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	chat, err := helloworld.NewGreeterClient(conn).SayHelloBidiStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chat.Send(&helloworld.HelloRequest{Name: "Ann"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chat.Recv(); err != nil {
+		t.Fatalf("SayHelloBidiStream Recv: %v", err)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitLine(regexp.MustCompile(`greeter-server shutting down`))
+	// The open chat holds the graceful shutdown for --stream-grace (5m): the
+	// stream still works after the first signal.
+	if err := chat.Send(&helloworld.HelloRequest{Name: "Bob"}); err != nil {
+		t.Fatalf("chat Send after the first SIGTERM: %v", err)
+	}
+	if resp, err := chat.Recv(); err != nil || resp.GetMessage() != "Hello, Bob!" {
+		t.Fatalf("chat after the first SIGTERM = %q, %v, want %q: the first signal must drain, not stop", resp.GetMessage(), err, "Hello, Bob!")
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		t.Fatalf("greeter-server after a second SIGTERM: Wait = %v, want it ended by SIGTERM", err)
+	}
+	ws, ok := exit.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
+		t.Errorf("greeter-server after a second SIGTERM ended with %v, want killed by SIGTERM (a context timeout kills with SIGKILL)", err)
+	}
+	if _, err := chat.Recv(); status.Code(err) != codes.Unavailable {
+		t.Errorf("open chat after the second SIGTERM ended with %v, want Unavailable (connection lost)", err)
 	}
 }

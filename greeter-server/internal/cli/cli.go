@@ -17,8 +17,15 @@ import (
 )
 
 // EnvPrefix starts the name of the environment variable of every flag:
-// --log-level is GREETER_LOG_LEVEL.
-const EnvPrefix = "GREETER_"
+// --log-level is GREETER_SERVER_LOG_LEVEL. The client's variables start with
+// GREETER_CLIENT_, so one shell can configure both programs.
+const EnvPrefix = "GREETER_SERVER_"
+
+// LegacyEnvPrefix is the prefix both programs used to share, which made
+// GREETER_ADDR a listen address to the server and a target to the client.
+// Its names are still read, with a warning, when neither the flag nor the
+// new variable is set; they stop working in the release after next.
+const LegacyEnvPrefix = "GREETER_"
 
 // Options holds the parsed command line.
 type Options struct {
@@ -32,6 +39,8 @@ type Options struct {
 // not nil, replaces serving, so tests can check what the flags parse to.
 func NewCmd(stdout, stderr io.Writer, getenv func(string) string, runF func(*cobra.Command, *Options) error) *cobra.Command {
 	opts := &Options{}
+	var envWarnings []string
+	reflection := true
 	cmd := &cobra.Command{
 		Use:   "greeter-server",
 		Short: "Serve the Greeter gRPC API",
@@ -40,21 +49,29 @@ helloworld.Greeter service on one port, with the standard gRPC health service
 and server reflection, and stops gracefully on SIGINT or SIGTERM.
 
 Every flag can also be set by the environment variable named after it:
---log-level is GREETER_LOG_LEVEL. A flag on the command line wins.`,
+--log-level is GREETER_SERVER_LOG_LEVEL. A flag on the command line wins.
+The old names without SERVER_ (GREETER_LOG_LEVEL) still work for one
+release, with a warning.`,
 		Version:       version.Get().String(),
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
-			return applyEnv(cmd.Flags(), getenv)
+			var err error
+			envWarnings, err = applyEnv(cmd.Flags(), getenv)
+			return err
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger, err := newLogger(stderr, opts.LogLevel, opts.LogFormat)
 			if err != nil {
 				return err
 			}
+			for _, w := range envWarnings {
+				logger.Warn(w)
+			}
 			opts.Config.Logger = logger
 			opts.Config.Version = version.Get().Server
+			opts.Config.DisableReflection = !reflection
 			if runF != nil {
 				return runF(cmd, opts)
 			}
@@ -75,6 +92,7 @@ Every flag can also be set by the environment variable named after it:
 	f.StringVar(&opts.LogFormat, "log-format", "text", "log format: text or json")
 	f.DurationVar(&opts.Config.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "after SIGINT or SIGTERM, how long open calls may run before they are cut")
 	f.DurationVar(&opts.Config.StreamGrace, "stream-grace", 5*time.Second, "after SIGINT or SIGTERM, how long open streams may run before they are told to finish with UNAVAILABLE")
+	f.BoolVar(&reflection, "reflection", true, "serve gRPC server reflection, so tools such as grpcurl can list and call the API without its proto files")
 	f.VisitAll(func(fl *pflag.Flag) {
 		fl.Usage += fmt.Sprintf(" [$%s]", envName(fl.Name))
 	})
@@ -82,25 +100,42 @@ Every flag can also be set by the environment variable named after it:
 }
 
 func envName(flag string) string {
-	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+	return EnvPrefix + envSuffix(flag)
+}
+
+func envSuffix(flag string) string {
+	return strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
 // applyEnv sets every flag not given on the command line from its
-// environment variable, if that is set.
-func applyEnv(flags *pflag.FlagSet, getenv func(string) string) error {
-	var err error
+// environment variable, if that is set, or else from its legacy name. It
+// returns one warning per legacy name it used.
+func applyEnv(flags *pflag.FlagSet, getenv func(string) string) (warnings []string, err error) {
 	flags.VisitAll(func(fl *pflag.Flag) {
 		if err != nil || fl.Changed || fl.Name == "help" || fl.Name == "version" {
 			return
 		}
 		name := envName(fl.Name)
-		if v := getenv(name); v != "" {
-			if setErr := fl.Value.Set(v); setErr != nil {
-				err = fmt.Errorf("invalid %s %q: %w", name, v, setErr)
+		source, v := name, getenv(name)
+		if v == "" {
+			source = LegacyEnvPrefix + envSuffix(fl.Name)
+			if v = getenv(source); v == "" {
+				return
 			}
 		}
+		if setErr := fl.Value.Set(v); setErr != nil {
+			err = fmt.Errorf("invalid $%s %q: %w", source, v, setErr)
+			return
+		}
+		if source != name {
+			warnings = append(warnings, deprecated(source, name))
+		}
 	})
-	return err
+	return warnings, err
+}
+
+func deprecated(legacy, name string) string {
+	return fmt.Sprintf("$%s is deprecated and stops working in the release after next; rename it $%s", legacy, name)
 }
 
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {

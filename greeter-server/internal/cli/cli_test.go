@@ -40,19 +40,27 @@ func TestFlagsAndEnv(t *testing.T) {
 				o.LogLevel == "info" && o.LogFormat == "text" && o.Config.MetricsAddr == "" && o.Config.TLS.Cert == ""
 		}},
 		{desc: "env", env: map[string]string{
-			"GREETER_ADDR": ":6000", "GREETER_TLS_CERT": "c.pem", "GREETER_TLS_KEY": "k.pem", "GREETER_TLS_CLIENT_CA": "ca.pem",
-			"GREETER_METRICS_ADDR": ":9090", "GREETER_LOG_LEVEL": "debug", "GREETER_LOG_FORMAT": "json",
-			"GREETER_SHUTDOWN_TIMEOUT": "3s", "GREETER_STREAM_GRACE": "1s",
+			"GREETER_SERVER_ADDR": ":6000", "GREETER_SERVER_TLS_CERT": "c.pem", "GREETER_SERVER_TLS_KEY": "k.pem", "GREETER_SERVER_TLS_CLIENT_CA": "ca.pem",
+			"GREETER_SERVER_METRICS_ADDR": ":9090", "GREETER_SERVER_LOG_LEVEL": "debug", "GREETER_SERVER_LOG_FORMAT": "json",
+			"GREETER_SERVER_SHUTDOWN_TIMEOUT": "3s", "GREETER_SERVER_STREAM_GRACE": "1s", "GREETER_SERVER_REFLECTION": "false",
 		}, want: func(o *cli.Options) bool {
 			return o.Config.Addr == ":6000" && o.Config.TLS.Cert == "c.pem" && o.Config.TLS.Key == "k.pem" && o.Config.TLS.ClientCA == "ca.pem" &&
 				o.Config.MetricsAddr == ":9090" && o.LogLevel == "debug" && o.LogFormat == "json" &&
-				o.Config.ShutdownTimeout == 3*time.Second && o.Config.StreamGrace == time.Second
+				o.Config.ShutdownTimeout == 3*time.Second && o.Config.StreamGrace == time.Second && o.Config.DisableReflection
 		}},
-		{desc: "flags win over env", args: []string{"--addr", "127.0.0.1:7000", "--log-level", "warn"},
-			env: map[string]string{"GREETER_ADDR": ":6000", "GREETER_LOG_LEVEL": "debug", "GREETER_LOG_FORMAT": "json"},
+		{desc: "flags win over env", args: []string{"--addr", "127.0.0.1:7000", "--log-level", "warn", "--reflection=true"},
+			env: map[string]string{"GREETER_SERVER_ADDR": ":6000", "GREETER_SERVER_LOG_LEVEL": "debug", "GREETER_SERVER_LOG_FORMAT": "json", "GREETER_SERVER_REFLECTION": "false"},
 			want: func(o *cli.Options) bool {
-				return o.Config.Addr == "127.0.0.1:7000" && o.LogLevel == "warn" && o.LogFormat == "json"
+				return o.Config.Addr == "127.0.0.1:7000" && o.LogLevel == "warn" && o.LogFormat == "json" && !o.Config.DisableReflection
 			}},
+		{desc: "the client's variables are not read", env: map[string]string{"GREETER_CLIENT_ADDR": "greeter.example:443", "GREETER_CLIENT_TIMEOUT": "1s"},
+			want: func(o *cli.Options) bool { return o.Config.Addr == "localhost:50051" }},
+		{desc: "legacy names still work", env: map[string]string{"GREETER_ADDR": ":6000", "GREETER_LOG_LEVEL": "warn"},
+			want: func(o *cli.Options) bool { return o.Config.Addr == ":6000" && o.LogLevel == "warn" }},
+		{desc: "new names win over legacy names", env: map[string]string{"GREETER_ADDR": ":6000", "GREETER_SERVER_ADDR": ":7000"},
+			want: func(o *cli.Options) bool { return o.Config.Addr == ":7000" }},
+		{desc: "flags win over legacy names", args: []string{"--addr", ":8000"}, env: map[string]string{"GREETER_ADDR": ":6000"},
+			want: func(o *cli.Options) bool { return o.Config.Addr == ":8000" }},
 	}
 	for _, tt := range tests {
 		got, out, err := parse(t, tt.args, tt.env)
@@ -61,6 +69,35 @@ func TestFlagsAndEnv(t *testing.T) {
 		}
 		if err == nil && got.Config.Logger == nil {
 			t.Errorf("%s: Config.Logger = nil, want a logger", tt.desc)
+		}
+	}
+}
+
+// TestLegacyEnvWarns checks that a legacy GREETER_ name is logged as
+// deprecated when it is used, and only then.
+func TestLegacyEnvWarns(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		desc string
+		args []string
+		env  map[string]string
+		warn bool
+	}{
+		{desc: "legacy name used", env: map[string]string{"GREETER_ADDR": ":6000"}, warn: true},
+		{desc: "new name set too", env: map[string]string{"GREETER_ADDR": ":6000", "GREETER_SERVER_ADDR": ":7000"}},
+		{desc: "flag given", args: []string{"--addr", ":8000"}, env: map[string]string{"GREETER_ADDR": ":6000"}},
+	}
+	const want = "$GREETER_ADDR is deprecated and stops working in the release after next; rename it $GREETER_SERVER_ADDR"
+	for _, tt := range tests {
+		_, out, err := parse(t, tt.args, tt.env)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.desc, err)
+		}
+		if got := strings.Contains(out, want); got != tt.warn {
+			t.Errorf("%s: warned = %v, want %v; log:\n%s", tt.desc, got, tt.warn, out)
+		}
+		if tt.warn && !strings.Contains(out, "level=WARN") {
+			t.Errorf("%s: the deprecation is not logged at WARN:\n%s", tt.desc, out)
 		}
 	}
 }
@@ -74,7 +111,9 @@ func TestRejectsBadValues(t *testing.T) {
 	}{
 		{args: []string{"--log-level", "loud"}, want: `invalid --log-level "loud"`},
 		{args: []string{"--log-format", "xml"}, want: `invalid --log-format "xml"`},
-		{env: map[string]string{"GREETER_SHUTDOWN_TIMEOUT": "soon"}, want: `invalid GREETER_SHUTDOWN_TIMEOUT "soon"`},
+		{env: map[string]string{"GREETER_SERVER_SHUTDOWN_TIMEOUT": "soon"}, want: `invalid $GREETER_SERVER_SHUTDOWN_TIMEOUT "soon"`},
+		{env: map[string]string{"GREETER_STREAM_GRACE": "soon"}, want: `invalid $GREETER_STREAM_GRACE "soon"`},
+		{env: map[string]string{"GREETER_SERVER_REFLECTION": "maybe"}, want: `invalid $GREETER_SERVER_REFLECTION "maybe"`},
 		{args: []string{"extra"}, want: "unknown command"},
 	}
 	for _, tt := range tests {
@@ -92,9 +131,9 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 		t.Fatalf("--help: %v", err)
 	}
 	for _, want := range []string{
-		"--addr", "$GREETER_ADDR", `(default "localhost:50051")`,
-		"--tls-cert", "$GREETER_TLS_CERT", "--tls-key", "$GREETER_TLS_KEY", "--tls-client-ca", "$GREETER_TLS_CLIENT_CA",
-		"--metrics-addr", "$GREETER_METRICS_ADDR", "(default off)",
+		"--addr", "$GREETER_SERVER_ADDR", `(default "localhost:50051")`,
+		"--tls-cert", "$GREETER_SERVER_TLS_CERT", "--tls-key", "$GREETER_SERVER_TLS_KEY", "--tls-client-ca", "$GREETER_SERVER_TLS_CLIENT_CA",
+		"--metrics-addr", "$GREETER_SERVER_METRICS_ADDR", "(default off)", "--reflection", "(default true)",
 		"--log-level", `(default "info")`, "--log-format", `(default "text")`,
 		"--shutdown-timeout", "(default 15s)", "--stream-grace", "(default 5s)", "--version",
 	} {

@@ -144,6 +144,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Version is logged in the start line.
 	Version string
+	// DisableReflection leaves out the server reflection service, for
+	// deployments that do not publish their schema. Clients then need the
+	// proto files (grpcurl -proto, buf curl --schema) to call by name.
+	DisableReflection bool
 }
 
 // errDraining ends the streams still open when the stream grace period of a
@@ -178,7 +182,7 @@ type Server struct {
 }
 
 // New returns a server with both Greeter services, health and reflection
-// registered, the limits above, a protobuf codec that lets names which are
+// (unless cfg.DisableReflection) registered, the limits above, a protobuf codec that lets names which are
 // not valid UTF-8 reach the name rule (see utf8Codec), and these
 // interceptors: metrics (if
 // cfg.MetricsAddr is set), panic recovery with the access log, and, for
@@ -236,7 +240,9 @@ func New(cfg Config) (*Server, error) {
 	greeterv1.RegisterGreeterServiceServer(s.grpc, service.NewGreeterV1())
 	helloworld.RegisterGreeterServer(s.grpc, service.NewHelloworld())
 	healthpb.RegisterHealthServer(s.grpc, s.health)
-	reflection.Register(s.grpc)
+	if !cfg.DisableReflection {
+		reflection.Register(s.grpc)
+	}
 	for _, name := range Services() {
 		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}

@@ -202,6 +202,39 @@ func TestReflectionListsBothServices(t *testing.T) {
 	_ = alpha.CloseSend()
 }
 
+// TestReflectionOff checks that DisableReflection (--reflection=false) leaves
+// both reflection services out while the Greeter services still answer.
+func TestReflectionOff(t *testing.T) {
+	t.Parallel()
+	s := start(t, serve.Config{DisableReflection: true})
+	conn := dialPlain(t, s.addr)
+
+	v1, err := reflectionv1.NewServerReflectionClient(conn).ServerReflectionInfo(callCtx(t))
+	if err == nil {
+		err = v1.Send(&reflectionv1.ServerReflectionRequest{MessageRequest: &reflectionv1.ServerReflectionRequest_ListServices{}})
+		if err == nil {
+			_, err = v1.Recv()
+		}
+	}
+	if status.Code(err) != codes.Unimplemented {
+		t.Errorf("v1 ServerReflectionInfo with reflection off: %v, want Unimplemented", err)
+	}
+	alpha, err := reflectionv1alpha.NewServerReflectionClient(conn).ServerReflectionInfo(callCtx(t))
+	if err == nil {
+		err = alpha.Send(&reflectionv1alpha.ServerReflectionRequest{MessageRequest: &reflectionv1alpha.ServerReflectionRequest_ListServices{}})
+		if err == nil {
+			_, err = alpha.Recv()
+		}
+	}
+	if status.Code(err) != codes.Unimplemented {
+		t.Errorf("v1alpha ServerReflectionInfo with reflection off: %v, want Unimplemented", err)
+	}
+	resp, err := greeterv1.NewGreeterServiceClient(conn).SayHello(callCtx(t), &greeterv1.SayHelloRequest{Name: "Ann"})
+	if err != nil || resp.GetMessage() != "Hello, Ann!" {
+		t.Errorf("SayHello with reflection off = %q, %v, want %q", resp.GetMessage(), err, "Hello, Ann!")
+	}
+}
+
 func checkContains(t *testing.T, what string, got, want []string) {
 	t.Helper()
 	for _, w := range want {

@@ -1,5 +1,5 @@
 // Package root assembles greeter-client's command tree and its global flags,
-// reads their GREETER_* environment fallbacks, and turns the outcome of a
+// reads their GREETER_CLIENT_* environment fallbacks, and turns the outcome of a
 // run into an exit code.
 package root
 
@@ -27,8 +27,16 @@ import (
 )
 
 // EnvPrefix starts the name of every global flag's environment fallback:
-// --connect-timeout falls back to GREETER_CONNECT_TIMEOUT.
-const EnvPrefix = "GREETER_"
+// --connect-timeout falls back to GREETER_CLIENT_CONNECT_TIMEOUT. The
+// server's variables start with GREETER_SERVER_, so one shell can configure
+// both programs.
+const EnvPrefix = "GREETER_CLIENT_"
+
+// LegacyEnvPrefix is the prefix both programs used to share, which made
+// GREETER_ADDR a target to the client and a listen address to the server.
+// Its names are still read, with a warning, when neither the flag nor the
+// new variable is set; they stop working in the release after next.
+const LegacyEnvPrefix = "GREETER_"
 
 // NewCmd returns the greeter-client root command with every subcommand.
 // getenv looks up the environment fallbacks of the global flags.
@@ -40,7 +48,8 @@ func NewCmd(ios *iostreams.IOStreams, f *conn.Factory, getenv func(string) strin
 helloworld, any server of gRPC's canonical helloworld example.
 
 Every global flag falls back to an environment variable, named in its help;
-a flag on the command line wins. Results go to stdout; diagnostics and
+a flag on the command line wins. The old names without CLIENT_
+(GREETER_ADDR) still work for one release, with a warning. Results go to stdout; diagnostics and
 errors go to stderr. A call that fails before any response prints nothing
 on stdout; streaming commands keep the greetings that arrived before the
 failure, and bench always prints its report.
@@ -49,7 +58,7 @@ failure, and bench always prints its report.
 		Example: `  greeter-client hello --name Ada
   greeter-client --addr dns:///greeter.example.com:443 --tls hello -n Ada
   printf 'ann\nbob\n' | greeter-client chat
-  GREETER_OUTPUT=json greeter-client hello-stream -n Ada | jq .sequence`,
+  GREETER_CLIENT_OUTPUT=json greeter-client hello-stream -n Ada | jq .sequence`,
 		SilenceUsage:               true,
 		SilenceErrors:              true,
 		SuggestionsMinimumDistance: 2,
@@ -67,7 +76,11 @@ failure, and bench always prints its report.
 			return exitcode.Usagef("%s; run 'greeter-client --help' for the commands", msg)
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			if err := applyEnv(cmd.Root().PersistentFlags(), getenv); err != nil {
+			warnings, err := applyEnv(cmd.Root().PersistentFlags(), getenv)
+			for _, w := range warnings {
+				fmt.Fprintln(ios.ErrOut, "greeter-client: warning:", w)
+			}
+			if err != nil {
 				return err
 			}
 			return validate(&f.Options)
@@ -128,17 +141,28 @@ func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
 }
 
 func envName(flag string) string {
-	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+	return EnvPrefix + envSuffix(flag)
+}
+
+func envSuffix(flag string) string {
+	return strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
 // applyEnv sets every flag not given on the command line from its
-// environment variable, if that is set.
-func applyEnv(flags *pflag.FlagSet, getenv func(string) string) error {
-	var err error
+// environment variable, if that is set, or else from its legacy name. It
+// returns one warning per legacy name it used.
+func applyEnv(flags *pflag.FlagSet, getenv func(string) string) (warnings []string, err error) {
 	flags.VisitAll(func(fl *pflag.Flag) {
-		v := getenv(envName(fl.Name))
-		if err != nil || fl.Changed || v == "" {
+		if err != nil || fl.Changed {
 			return
+		}
+		name := envName(fl.Name)
+		source, v := name, getenv(name)
+		if v == "" {
+			source = LegacyEnvPrefix + envSuffix(fl.Name)
+			if v = getenv(source); v == "" {
+				return
+			}
 		}
 		values := []string{v}
 		if fl.Value.Type() == "stringArray" {
@@ -146,12 +170,15 @@ func applyEnv(flags *pflag.FlagSet, getenv func(string) string) error {
 		}
 		for _, v := range values {
 			if e := fl.Value.Set(v); e != nil {
-				err = exitcode.Usagef("bad $%s %q: %v", envName(fl.Name), v, e)
+				err = exitcode.Usagef("bad $%s %q: %v", source, v, e)
 				return
 			}
 		}
+		if source != name {
+			warnings = append(warnings, fmt.Sprintf("$%s is deprecated and stops working in the release after next; rename it $%s", source, name))
+		}
 	})
-	return err
+	return warnings, err
 }
 
 func validate(o *conn.Options) error {

@@ -36,7 +36,7 @@ func closedAddr(t *testing.T) string {
 func TestMain_Commands(t *testing.T) {
 	t.Parallel()
 	addr := greetertest.Start(t)
-	env := map[string]string{"GREETER_ADDR": addr}
+	env := map[string]string{"GREETER_CLIENT_ADDR": addr}
 	tests := []struct {
 		name     string
 		stdin    string
@@ -68,14 +68,20 @@ func TestMain_Commands(t *testing.T) {
 		{name: "helloworld unimplemented", args: []string{"--api", "helloworld", "hello-again"}, wantErr: "Unimplemented", wantCode: 76},
 		{name: "helloworld has no group", args: []string{"--api", "helloworld", "hello-group", "-n", "a"}, wantErr: "needs --api greeter.v1", wantCode: 2},
 		{name: "helloworld stream count", args: []string{"--api", "helloworld", "hello-stream", "--count", "2"}, wantErr: "need --api greeter.v1", wantCode: 2},
-		{name: "api from env", env: map[string]string{"GREETER_ADDR": addr, "GREETER_API": "helloworld"}, args: []string{"hello-again"}, wantCode: 76, wantErr: "Unimplemented"},
-		{name: "flag beats env", env: map[string]string{"GREETER_ADDR": "127.0.0.1:1"}, args: []string{"--addr", addr, "hello"}, wantOut: "Hello, world!\n"},
+		{name: "api from env", env: map[string]string{"GREETER_CLIENT_ADDR": addr, "GREETER_CLIENT_API": "helloworld"}, args: []string{"hello-again"}, wantCode: 76, wantErr: "Unimplemented"},
+		{name: "flag beats env", env: map[string]string{"GREETER_CLIENT_ADDR": "127.0.0.1:1"}, args: []string{"--addr", addr, "hello"}, wantOut: "Hello, world!\n"},
+		{name: "legacy env still works", env: map[string]string{"GREETER_ADDR": addr}, args: []string{"hello"}, wantOut: "Hello, world!\n",
+			wantErr: "greeter-client: warning: $GREETER_ADDR is deprecated and stops working in the release after next; rename it $GREETER_CLIENT_ADDR\n"},
+		{name: "new env beats legacy env", env: map[string]string{"GREETER_ADDR": "127.0.0.1:1", "GREETER_CLIENT_ADDR": addr}, args: []string{"hello"}, wantOut: "Hello, world!\n"},
+		{name: "flag beats legacy env", env: map[string]string{"GREETER_ADDR": "127.0.0.1:1"}, args: []string{"--addr", addr, "hello"}, wantOut: "Hello, world!\n"},
+		{name: "bad legacy env", env: map[string]string{"GREETER_CLIENT_ADDR": addr, "GREETER_TIMEOUT": "soon"}, args: []string{"hello"}, wantErr: "bad $GREETER_TIMEOUT", wantCode: 2},
+		{name: "server env not read", env: map[string]string{"GREETER_CLIENT_ADDR": addr, "GREETER_SERVER_ADDR": "127.0.0.1:1", "GREETER_SERVER_TIMEOUT": "soon"}, args: []string{"hello"}, wantOut: "Hello, world!\n"},
 		{name: "unknown flag", args: []string{"hello", "--nme", "x"}, wantErr: "unknown flag: --nme", wantCode: 2},
 		{name: "unknown command", args: []string{"helo"}, wantErr: `did you mean "hello"`, wantCode: 2},
 		{name: "extra argument", args: []string{"hello", "Ada"}, wantErr: "unknown command \"Ada\"", wantCode: 2},
 		{name: "bad output", args: []string{"-o", "yaml", "hello"}, wantErr: "--output must be text or json", wantCode: 2},
 		{name: "zero timeout", args: []string{"--timeout", "0s", "hello"}, wantErr: "every call has a deadline", wantCode: 2},
-		{name: "bad env", env: map[string]string{"GREETER_TIMEOUT": "soon"}, args: []string{"hello"}, wantErr: "bad $GREETER_TIMEOUT", wantCode: 2},
+		{name: "bad env", env: map[string]string{"GREETER_CLIENT_TIMEOUT": "soon"}, args: []string{"hello"}, wantErr: "bad $GREETER_CLIENT_TIMEOUT", wantCode: 2},
 		{name: "bad header", args: []string{"-H", "novalue", "hello"}, wantErr: "want key=value", wantCode: 2},
 		{name: "cert without key", args: []string{"--cert", "c.pem", "hello"}, wantErr: "--cert and --key go together", wantCode: 2},
 		{name: "missing ca", args: []string{"--ca", "/nonexistent/ca.pem", "hello"}, wantErr: "read --ca", wantCode: 1},
@@ -120,7 +126,7 @@ func TestMain_JSON(t *testing.T) {
 		{args: []string{"health"}, want: []map[string]any{{"status": "SERVING"}}},
 	}
 	for _, tt := range tests {
-		out, errOut, code := run(t, tt.stdin, map[string]string{"GREETER_ADDR": addr, "GREETER_OUTPUT": "json"}, tt.args...)
+		out, errOut, code := run(t, tt.stdin, map[string]string{"GREETER_CLIENT_ADDR": addr, "GREETER_CLIENT_OUTPUT": "json"}, tt.args...)
 		if code != 0 {
 			t.Fatalf("greeter-client %v: exit code %d, stderr %q", tt.args, code, errOut)
 		}
@@ -159,10 +165,10 @@ func TestMain_Verbose(t *testing.T) {
 func TestMain_HeaderEnv(t *testing.T) {
 	t.Parallel()
 	addr := greetertest.Start(t)
-	env := map[string]string{"GREETER_ADDR": addr, "GREETER_VERBOSE": "true", "GREETER_HEADER": greetertest.EchoHeader + "=1," + greetertest.EchoHeader + "=2"}
+	env := map[string]string{"GREETER_CLIENT_ADDR": addr, "GREETER_CLIENT_VERBOSE": "true", "GREETER_CLIENT_HEADER": greetertest.EchoHeader + "=1," + greetertest.EchoHeader + "=2"}
 	_, errOut, code := run(t, "", env, "hello")
 	if code != 0 || !strings.Contains(errOut, "< header x-echo: 1,2") {
-		t.Errorf("hello with GREETER_HEADER: exit code %d, stderr %q, want both values echoed", code, errOut)
+		t.Errorf("hello with GREETER_CLIENT_HEADER: exit code %d, stderr %q, want both values echoed", code, errOut)
 	}
 }
 
