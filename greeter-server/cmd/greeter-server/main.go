@@ -15,14 +15,27 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// The first signal starts a graceful shutdown; restoring the default
-	// handling then lets a second one stop the process at once.
-	context.AfterFunc(ctx, stop)
+	ctx, cancel := context.WithCancel(context.Background())
+	go stopOnSignals(cancel)
 	err := cli.NewCmd(os.Stdout, os.Stderr, os.Getenv, nil).ExecuteContext(ctx)
-	stop()
+	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "greeter-server:", err)
 		os.Exit(1)
 	}
+}
+
+// stopOnSignals calls shutdown on the first SIGINT or SIGTERM, which starts a
+// graceful shutdown, and exits at once on the second, with the shell's code
+// for that signal (130 or 143). It exits itself rather than restoring the
+// signal's default action, because as PID 1 in a container the kernel
+// ignores a signal that has no handler.
+func stopOnSignals(shutdown context.CancelFunc) {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	<-sigs
+	shutdown()
+	sig := (<-sigs).(syscall.Signal)
+	fmt.Fprintf(os.Stderr, "greeter-server: second %v during shutdown; stopping at once\n", sig)
+	os.Exit(128 + int(sig))
 }

@@ -171,8 +171,7 @@ func TestSignalShutdown(t *testing.T) {
 
 // TestSecondSignalStopsAtOnce runs the real binary with a stream that keeps
 // its graceful shutdown waiting, and checks that a second SIGTERM ends the
-// process at once, by the signal's default action, instead of after
-// --stream-grace.
+// process at once, with exit code 143, instead of after --stream-grace.
 func TestSecondSignalStopsAtOnce(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -239,12 +238,8 @@ func TestSecondSignalStopsAtOnce(t *testing.T) {
 	}
 	err = cmd.Wait()
 	var exit *exec.ExitError
-	if !errors.As(err, &exit) {
-		t.Fatalf("greeter-server after a second SIGTERM: Wait = %v, want it ended by SIGTERM", err)
-	}
-	ws, ok := exit.Sys().(syscall.WaitStatus)
-	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
-		t.Errorf("greeter-server after a second SIGTERM ended with %v, want killed by SIGTERM (a context timeout kills with SIGKILL)", err)
+	if !errors.As(err, &exit) || exit.ExitCode() != 128+int(syscall.SIGTERM) {
+		t.Errorf("greeter-server after a second SIGTERM: Wait = %v, want exit code %d (a context timeout kills with SIGKILL)", err, 128+int(syscall.SIGTERM))
 	}
 	if _, err := chat.Recv(); status.Code(err) != codes.Unavailable {
 		t.Errorf("open chat after the second SIGTERM ended with %v, want Unavailable (connection lost)", err)
