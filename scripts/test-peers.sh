@@ -7,20 +7,20 @@
 # examples/helloworld/greeter_client, grpcurl (list and describe through
 # server reflection) and grpc-health-probe; and of greeter-client
 # --api helloworld against a Python helloworld server. Installs what is missing: the
-# Debian packages with apt-get, the Go tools at pinned versions into
-# ${XDG_CACHE_HOME:-~/.cache}/greeter-test-tools, so reruns are quick.
+# Debian packages with apt-get, the Go tools at pinned versions (lib-tools.sh)
+# into ${XDG_CACHE_HOME:-~/.cache}/greeter-test-tools, so reruns are quick.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# Pinned peer versions. google.golang.org/grpc/examples has no release tags
+# Pinned peer versions (grpcurl's and grpc-health-probe's are in
+# lib-tools.sh). google.golang.org/grpc/examples has no release tags
 # on the module proxy; this pseudo-version is its newest commit there.
 grpc_examples_version=v0.0.0-20260825154716-030ee8becb20
-grpcurl=github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3
-health_probe=github.com/grpc-ecosystem/grpc-health-probe@v0.4.61
 python=/usr/bin/python3
 
-tools=${XDG_CACHE_HOME:-$HOME/.cache}/greeter-test-tools
+# shellcheck source=lib-tools.sh
+source "$root/scripts/lib-tools.sh"
 # shellcheck source=lib-server.sh
 source "$root/scripts/lib-server.sh"
 py_server_pid=
@@ -33,17 +33,6 @@ trap cleanup EXIT
 fail() {
   echo "test-peers: $*" >&2
   exit 1
-}
-
-# go_tool PKG@VERSION prints the path of the tool's binary, installing it
-# into a directory of its own, keyed by version, if it is not there yet.
-go_tool() {
-  local dir=$tools/${1//[\/@]/_}
-  if [[ -z $(ls "$dir/bin" 2>/dev/null) ]]; then
-    echo "installing $1..." >&2
-    GOBIN=$dir/bin GOWORK=off GOFLAGS= go install "$1"
-  fi
-  echo "$dir/bin/$(ls "$dir/bin")"
 }
 
 if ! "$python" -c 'import grpc, grpc_tools.protoc' 2>/dev/null; then

@@ -6,8 +6,9 @@
 # go test -race in every module, tidy go.mod files and GOWORK=off builds,
 # end-to-end runs of the real binaries and of greeter-server with real peers
 # (scripts/test-peers.sh), three replicas on network hosts (namespaces) that
-# are cut off, crashed and restarted (scripts/test-fleet.sh), and one short
-# round of the benchmarks. Stops at the first failing step.
+# are cut off, crashed and restarted (scripts/test-fleet.sh), the container
+# image run for real (scripts/test-image.sh), and one short round of the
+# benchmarks. Stops at the first failing step.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -52,6 +53,8 @@ step "fleet: a silent replica, a crash and a rolling restart on network hosts (s
   scripts/test-fleet.sh
 
 step "end to end: greeter-server with real peers (scripts/test-peers.sh)" scripts/test-peers.sh
+
+step "container image: build, probe, greet, SIGTERM, read-only (scripts/test-image.sh)" scripts/test-image.sh
 
 step "benchmarks run (one short round; scripts/bench.sh measures)" \
   go -C greeter-server test -run '^$' -bench . -benchtime 20x ./internal/serve

@@ -44,6 +44,22 @@ func TestVersion(t *testing.T) {
 	}
 }
 
+// TestStampedVersion checks the link-time version that scripts/image.sh sets
+// reaches --version and the start line.
+func TestStampedVersion(t *testing.T) {
+	t.Parallel()
+	bin := filepath.Join(t.TempDir(), "greeter-server")
+	const v = "v9.8.7-test.1"
+	out, err := exec.Command("go", "build", "-o", bin, "-ldflags", "-X github.com/greeter-go/greeter/greeter-server/internal/version.stamped="+v, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err = exec.Command(bin, "--version").Output()
+	if err != nil || !strings.HasPrefix(string(out), "greeter-server "+v+" (greeter-api ") {
+		t.Errorf("stamped greeter-server --version = %q, %v, want it to start with %q", out, err, "greeter-server "+v+" (greeter-api ")
+	}
+}
+
 // TestSignalShutdown runs the real binary, sends it a signal while unary
 // calls and streams are in flight, and checks that none is lost and it
 // exits 0.

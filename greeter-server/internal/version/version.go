@@ -13,9 +13,17 @@ const (
 	apiModule    = "github.com/greeter-go/greeter/greeter-api"
 )
 
+// stamped, when a build sets it with
+//
+//	-ldflags '-X github.com/greeter-go/greeter/greeter-server/internal/version.stamped=v0.2.0'
+//
+// is the server's version. A build from the source tree needs it: there the
+// Go toolchain can only say "(devel)". scripts/image.sh sets it from git.
+var stamped string
+
 // Info is the version of the running server and of the greeter-api it was
-// built with. A version is "(devel)" in a build from a source tree, and
-// "unknown" if the binary carries no build information.
+// built with. A version is "(devel)" in an unstamped build from a source
+// tree, and "unknown" if the binary carries no build information.
 type Info struct {
 	Server string
 	API    string
@@ -24,11 +32,14 @@ type Info struct {
 // Get returns the versions embedded in the running binary.
 func Get() Info {
 	info := Info{Server: "unknown", API: "unknown"}
+	if stamped != "" {
+		info.Server = stamped
+	}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return info
 	}
-	if bi.Main.Path == serverModule && bi.Main.Version != "" {
+	if bi.Main.Path == serverModule && bi.Main.Version != "" && stamped == "" {
 		info.Server = bi.Main.Version
 	}
 	for _, dep := range bi.Deps {
