@@ -21,6 +21,7 @@ import (
 	// Registers the client side of grpc.health.v1 checking that
 	// ServiceConfig's healthCheckConfig turns on.
 	_ "google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 
@@ -183,6 +184,20 @@ func (f *Factory) Connected() bool {
 // NewConn opens a new connection, not shared, and waits for it like Conn.
 // bench uses it to spread load over several connections.
 func (f *Factory) NewConn(ctx context.Context) (*grpc.ClientConn, error) {
+	cc, err := f.newClient(f.DisableHealthCheck)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.waitReady(ctx, cc); err != nil {
+		cc.Close()
+		return nil, err
+	}
+	return cc, nil
+}
+
+// newClient returns a connection to Addr, not yet connected, with
+// ServiceConfig, with or without its health checking.
+func (f *Factory) newClient(disableHealthCheck bool) (*grpc.ClientConn, error) {
 	creds, err := f.credentials()
 	if err != nil {
 		return nil, err
@@ -200,29 +215,56 @@ func (f *Factory) NewConn(ctx context.Context) (*grpc.ClientConn, error) {
 			MinConnectTimeout: 20 * time.Second, // grpc-go's default
 		}),
 	}
-	if f.DisableHealthCheck {
+	if disableHealthCheck {
 		dialOpts = append(dialOpts, grpc.WithDisableHealthCheck())
 	}
 	cc, err := grpc.NewClient(f.Options.Addr, dialOpts...)
 	if err != nil {
 		return nil, exitcode.Usagef("bad --addr %q: %v", f.Options.Addr, err)
 	}
-	if err := f.waitReady(ctx, cc); err != nil {
-		cc.Close()
-		return nil, err
-	}
 	return cc, nil
 }
 
+// HealthCheckService is the service whose status ServiceConfig's health
+// checking watches: "", the server's overall status.
+const HealthCheckService = ""
+
+// probeLead is the longest a health probe may take at the end of
+// ConnectTimeout; see waitReady.
+const probeLead = time.Second
+
 // waitReady waits until cc is ready, or has failed to connect (the first
 // call then fails fast and says why), or ConnectTimeout has passed.
+//
+// A connection whose server is up but reports NOT_SERVING never becomes
+// ready either: health checking keeps every call off it (grpc-go puts the
+// subchannel in TRANSIENT_FAILURE as soon as the server's Watch answers
+// NOT_SERVING). To tell that from a server that cannot be reached,
+// waitReady then asks the server itself (see probeHealth) and returns a
+// *exitcode.NotServingError if it answers with a status other than
+// SERVING. It asks when cc fails and, while cc is still connecting (a fleet
+// with one silent replica and the others NOT_SERVING, say), probeLead
+// before ConnectTimeout ends, so that an unreachable server is still
+// reported after ConnectTimeout, not later.
 func (f *Factory) waitReady(ctx context.Context, cc *grpc.ClientConn) error {
 	timeout := f.Options.ConnectTimeout
 	if timeout <= 0 {
 		timeout = f.Options.Timeout
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	probe := func() error { return nil }
+	if !f.DisableHealthCheck {
+		probed := make(chan error, 1)
+		lateProbe := time.AfterFunc(timeout-min(probeLead, timeout/2), func() { probed <- f.probeHealth(wctx) })
+		defer lateProbe.Stop()
+		probe = func() error {
+			if lateProbe.Stop() {
+				return f.probeHealth(wctx)
+			}
+			return <-probed // it ends by wctx's deadline at the latest
+		}
+	}
 	cc.Connect()
 	for {
 		s := cc.GetState()
@@ -233,15 +275,40 @@ func (f *Factory) waitReady(ctx context.Context, cc *grpc.ClientConn) error {
 			f.mu.Unlock()
 			return nil
 		case connectivity.TransientFailure:
-			return nil
+			return probe()
 		}
-		if !cc.WaitForStateChange(ctx, s) {
+		if !cc.WaitForStateChange(wctx, s) {
 			if ctx.Err() == context.Canceled {
 				return ctx.Err()
+			}
+			if err := probe(); err != nil {
+				return err
 			}
 			return &exitcode.ConnectError{Addr: f.Options.Addr, Err: fmt.Errorf("no connection within --connect-timeout %s", timeout)}
 		}
 	}
+}
+
+// probeHealth calls grpc.health.v1.Health/Check for HealthCheckService on
+// a connection of its own, without health checking, so that it reaches a
+// server that reports NOT_SERVING. It returns a *exitcode.NotServingError
+// if the server answers with any status but SERVING, and nil otherwise: no
+// answer (the server cannot be reached, or has no health service, which
+// health checking counts as serving), or SERVING.
+func (f *Factory) probeHealth(ctx context.Context) error {
+	cc, err := f.newClient(true)
+	if err != nil {
+		return nil
+	}
+	defer cc.Close()
+	if md, err := f.Metadata(); err == nil {
+		ctx = metadata.NewOutgoingContext(ctx, md)
+	}
+	resp, err := healthpb.NewHealthClient(cc).Check(ctx, &healthpb.HealthCheckRequest{Service: HealthCheckService})
+	if err != nil || resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+		return nil
+	}
+	return &exitcode.NotServingError{Addr: f.Options.Addr, Status: resp.GetStatus().String()}
 }
 
 func (f *Factory) credentials() (credentials.TransportCredentials, error) {

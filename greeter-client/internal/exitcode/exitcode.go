@@ -21,7 +21,7 @@ const (
 	Error      = 1  // anything not listed below, such as an unreadable --ca file
 	Usage      = 2  // bad flags or arguments; nothing was sent
 	Connect    = 3  // no connection to the server within --connect-timeout
-	Unhealthy  = 4  // health: the server answered, but not SERVING
+	Unhealthy  = 4  // the server answered, but is not SERVING
 	StatusBase = 64 // 64 + gRPC status code: the call failed with that status
 	// Interrupted follows the shell's 128 + SIGINT.
 	Interrupted = 130
@@ -33,7 +33,9 @@ const Table = `Exit codes:
   1       local error, such as an unreadable --ca file or stdin
   2       usage error: bad flags or arguments, nothing was sent
   3       could not connect to the server within --connect-timeout
-  4       health: the server answered, but the service is not SERVING
+  4       the server answered, but is not SERVING: its health service
+          reports another status, such as NOT_SERVING while it drains or
+          before it is ready
   64+N    the call failed with gRPC status code N, for example
           67 InvalidArgument, 68 DeadlineExceeded, 76 Unimplemented,
           78 Unavailable, 80 Unauthenticated
@@ -64,6 +66,18 @@ func (e *ConnectError) Error() string {
 	return fmt.Sprintf("cannot connect to %s: %v; %s", e.Addr, e.Err, hint)
 }
 func (e *ConnectError) Unwrap() error { return e.Err }
+
+// NotServingError reports a server that is up and answers, but whose
+// health service reports Status, not SERVING, so the connection's health
+// checking keeps every call off it: "cannot connect" would be untrue.
+type NotServingError struct {
+	Addr   string
+	Status string // such as NOT_SERVING
+}
+
+func (e *NotServingError) Error() string {
+	return fmt.Sprintf("server at %s is up but not serving (health: %s); it may be shutting down or not ready yet: try again, or point at another replica with --addr (or GREETER_CLIENT_ADDR)", e.Addr, e.Status)
+}
 
 // UnhealthyError reports a health check that was answered, but not with
 // SERVING.
@@ -110,6 +124,7 @@ func Code(err error) int {
 		uerr *UsageError
 		cerr *ConnectError
 		herr *UnhealthyError
+		nerr *NotServingError
 	)
 	switch {
 	case err == nil:
@@ -118,7 +133,7 @@ func Code(err error) int {
 		return Usage
 	case errors.As(err, &cerr):
 		return Connect
-	case errors.As(err, &herr):
+	case errors.As(err, &herr), errors.As(err, &nerr):
 		return Unhealthy
 	}
 	if st, ok := status.FromError(err); ok && st.Code() != codes.OK {

@@ -24,6 +24,8 @@ func TestCode(t *testing.T) {
 		{err: fmt.Errorf("wrapped: %w", exitcode.Usagef("bad flag")), want: 2},
 		{err: &exitcode.ConnectError{Addr: "x:1", Err: errors.New("refused")}, want: 3},
 		{err: &exitcode.UnhealthyError{Status: "NOT_SERVING"}, want: 4},
+		{err: &exitcode.NotServingError{Addr: "x:1", Status: "NOT_SERVING"}, want: 4},
+		{err: fmt.Errorf("wrapped: %w", &exitcode.NotServingError{Addr: "x:1", Status: "NOT_SERVING"}), want: 4},
 		{err: &exitcode.CallError{Method: "m", Addr: "a", Err: status.Error(codes.InvalidArgument, "bad name")}, want: 67},
 		{err: status.Error(codes.Unimplemented, "no"), want: 76},
 		{err: status.Error(codes.Unauthenticated, "no"), want: 80},
@@ -58,5 +60,18 @@ func TestConnectErrorHint(t *testing.T) {
 		if !strings.Contains(got, tt.cause) || !strings.Contains(got, tt.want) {
 			t.Errorf("ConnectError(%q) = %q, want the cause and a hint about %s", tt.cause, got, tt.want)
 		}
+	}
+}
+
+func TestNotServingErrorMessage(t *testing.T) {
+	t.Parallel()
+	got := (&exitcode.NotServingError{Addr: "h:1", Status: "NOT_SERVING"}).Error()
+	for _, want := range []string{"server at h:1 is up but not serving (health: NOT_SERVING)", "shutting down or not ready", "another replica"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("NotServingError = %q, want it to contain %q", got, want)
+		}
+	}
+	if strings.Contains(got, "cannot connect") {
+		t.Errorf("NotServingError = %q, which says it cannot connect", got)
 	}
 }

@@ -38,6 +38,20 @@ const UnhealthyService = "test.Unhealthy"
 // as its TLS credentials.
 func Start(t testing.TB, opts ...grpc.ServerOption) string {
 	t.Helper()
+	return start(t, healthpb.HealthCheckResponse_SERVING, opts...)
+}
+
+// StartNotServing is Start with the server's overall health status (service
+// "") NOT_SERVING, as a server reports while it drains or before it is
+// ready: it accepts connections and answers every call, but health
+// checking keeps calls off it.
+func StartNotServing(t testing.TB, opts ...grpc.ServerOption) string {
+	t.Helper()
+	return start(t, healthpb.HealthCheckResponse_NOT_SERVING, opts...)
+}
+
+func start(t testing.TB, overall healthpb.HealthCheckResponse_ServingStatus, opts ...grpc.ServerOption) string {
+	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -48,6 +62,7 @@ func Start(t testing.TB, opts ...grpc.ServerOption) string {
 	hs := health.NewServer()
 	hs.SetServingStatus(greeterv1.GreeterService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(UnhealthyService, healthpb.HealthCheckResponse_NOT_SERVING)
+	hs.SetServingStatus("", overall)
 	healthpb.RegisterHealthServer(srv, hs)
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)

@@ -49,10 +49,12 @@ helloworld, any server of gRPC's canonical helloworld example.
 
 Every global flag falls back to an environment variable, named in its help;
 a flag on the command line wins. The old names without CLIENT_
-(GREETER_ADDR) still work for one release, with a warning. Results go to stdout; diagnostics and
-errors go to stderr. A call that fails before any response prints nothing
-on stdout; streaming commands keep the greetings that arrived before the
-failure, and bench always prints its report.
+(GREETER_ADDR) still work for one release, with a warning.
+
+Results go to stdout; diagnostics and errors go to stderr. A call that
+fails before any response prints nothing on stdout; streaming commands keep
+the greetings that arrived before the failure, and bench always prints its
+report.
 
 ` + exitcode.Table,
 		Example: `  greeter-client hello --name Ada

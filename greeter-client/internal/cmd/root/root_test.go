@@ -6,8 +6,10 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/greeter-go/greeter/greeter-client/internal/cmd/root"
+	"github.com/greeter-go/greeter/greeter-client/internal/exitcode"
 	"github.com/greeter-go/greeter/greeter-client/internal/greetertest"
 	"github.com/greeter-go/greeter/greeter-client/internal/iostreams"
 )
@@ -206,5 +208,80 @@ func TestMain_Version(t *testing.T) {
 	out, errOut, code := run(t, "", nil, "version")
 	if code != 0 || !strings.Contains(out, "greeter-client ") || !strings.Contains(out, "greeter-api ") {
 		t.Errorf("version: exit code %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+// TestMain_NotServing runs every command against a server that is up but
+// reports NOT_SERVING: client-side health checking keeps calls off it, and
+// each command must say so with exit code 4, not "cannot connect".
+func TestMain_NotServing(t *testing.T) {
+	t.Parallel()
+	addr := greetertest.StartNotServing(t)
+	wantErr := "server at " + addr + " is up but not serving (health: NOT_SERVING)"
+	tests := []struct {
+		args    []string
+		stdin   string
+		wantOut string
+		wantErr string
+	}{
+		{args: []string{"hello", "--name", "Ann"}},
+		{args: []string{"hello-again", "--name", "Ann"}},
+		{args: []string{"hello-stream", "--name", "Ann"}},
+		{args: []string{"hello-group", "--name", "Ann", "--name", "Bob"}},
+		{args: []string{"hello-group"}, stdin: "Ann\n"},
+		{args: []string{"chat"}, stdin: "Ann\n"},
+		{args: []string{"bench", "-n", "5", "--warmup", "0"}},
+		{args: []string{"bench", "-n", "5", "--connections", "3"}},
+		{args: []string{"--api", "helloworld", "hello", "--name", "Ann"}},
+		{args: []string{"--api", "helloworld", "hello-stream"}},
+		{args: []string{"--api", "helloworld", "chat"}, stdin: "Ann\n"},
+		// health asks for itself, without health checking.
+		{args: []string{"health"}, wantOut: "NOT_SERVING\n", wantErr: "server is NOT_SERVING"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
+			if tt.wantErr == "" {
+				tt.wantErr = wantErr
+			}
+			start := time.Now()
+			out, errOut, code := run(t, tt.stdin, nil, append([]string{"--addr", addr}, tt.args...)...)
+			if code != exitcode.Unhealthy {
+				t.Errorf("exit code %d, want %d (stderr %q)", code, exitcode.Unhealthy, errOut)
+			}
+			if out != tt.wantOut {
+				t.Errorf("stdout %q, want %q", out, tt.wantOut)
+			}
+			if !strings.Contains(errOut, tt.wantErr) || strings.Contains(errOut, "cannot connect") {
+				t.Errorf("stderr %q, want it to contain %q", errOut, tt.wantErr)
+			}
+			// The default --connect-timeout is 5s; the answer comes at once.
+			if elapsed := time.Since(start); elapsed > 3*time.Second {
+				t.Errorf("took %s, want well under --connect-timeout", elapsed)
+			}
+		})
+	}
+}
+
+// TestMain_UnreachableEveryCommand: where nothing listens, every command
+// still says it cannot connect, with exit code 3.
+func TestMain_UnreachableEveryCommand(t *testing.T) {
+	t.Parallel()
+	addr := closedAddr(t)
+	for _, args := range [][]string{
+		{"hello"}, {"hello-again"}, {"hello-stream"}, {"hello-group", "-n", "Ann"}, {"chat"}, {"health"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			t.Parallel()
+			out, errOut, code := run(t, "Ann\n", nil, append([]string{"--addr", addr}, args...)...)
+			if code != exitcode.Connect || out != "" {
+				t.Errorf("exit code %d, stdout %q, want %d and nothing (stderr %q)", code, out, exitcode.Connect, errOut)
+			}
+			for _, want := range []string{"cannot connect to " + addr, "connection refused", "check that the server is running there"} {
+				if !strings.Contains(errOut, want) {
+					t.Errorf("stderr %q, want it to contain %q", errOut, want)
+				}
+			}
+		})
 	}
 }
