@@ -7,7 +7,8 @@
 # a gRPC health probe (grpc-health-probe) and greeter-client through the
 # published port, a stream in flight when the container gets SIGTERM (it must
 # finish, and the container exit 0 before the server's shutdown timeout),
-# and the same again with a read-only root file system.
+# the same again with a read-only root file system, and a second SIGTERM
+# during a long drain (PID 1 must still stop at once, exit 143).
 #
 # Uses podman (installed with apt-get if missing and running as root), or
 # docker. Where neither can run a container here, it says SKIPPED and why.
@@ -141,4 +142,37 @@ run_case() {
 
 run_case "greeter-image-$$"
 run_case "greeter-image-ro-$$" --read-only
+
+# As PID 1, a second SIGTERM still stops the server at once (exit 143), even
+# while a long stream holds its graceful shutdown open for a minute.
+name=greeter-image-twice-$$
+port=$(free_port)
+"${engine[@]}" run -d --name "$name" "${limits[@]}" -p "127.0.0.1:$port:50051" "$image" \
+  --stream-grace 60s --shutdown-timeout 90s >/dev/null
+containers+=("$name")
+for i in $(seq 100); do
+  "$probe" -addr "127.0.0.1:$port" -connect-timeout 1s >/dev/null 2>&1 && break
+  ((i < 100)) || fail "$name: grpc-health-probe never saw SERVING"
+  sleep 0.1
+done
+"$tmp/greeter-client" --addr "127.0.0.1:$port" --timeout 2m hello-stream --name long --count 100 --interval 1s >"$tmp/long" 2>&1 &
+long=$!
+for i in $(seq 100); do
+  [[ -s $tmp/long ]] && break
+  ((i < 100)) || fail "$name: the long stream sent nothing"
+  sleep 0.05
+done
+"${engine[@]}" kill --signal TERM "$name" >/dev/null
+for i in $(seq 100); do
+  "${engine[@]}" logs "$name" 2>&1 | grep -q 'greeter-server shutting down' && break
+  ((i < 100)) || fail "$name: no shutdown line after the first SIGTERM"
+  sleep 0.05
+done
+[[ $("${engine[@]}" inspect --format '{{.State.Running}}' "$name") == true ]] ||
+  fail "$name: stopped on the first SIGTERM although a stream holds the shutdown open"
+"${engine[@]}" kill --signal TERM "$name" >/dev/null
+code=$(timeout 30 "${engine[@]}" wait "$name") || fail "$name: still running 30s after the second SIGTERM"
+[[ $code == 143 ]] || fail "$name: exit code $code after the second SIGTERM, want 143"
+kill "$long" 2>/dev/null || true
+echo "$name: a second SIGTERM during the drain stopped PID 1 at once (exit 143)" >&2
 echo "test-image: ok" >&2

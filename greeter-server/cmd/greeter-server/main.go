@@ -28,8 +28,8 @@ func main() {
 // stopOnSignals calls shutdown on the first SIGINT or SIGTERM, which starts a
 // graceful shutdown, and exits at once on the second, with the shell's code
 // for that signal (130 or 143). It exits itself rather than restoring the
-// signal's default action, because as PID 1 in a container the kernel
-// ignores a signal that has no handler.
+// signal's default action: as PID 1 in a container the kernel ignores that
+// action, and Go's runtime then exits with status 2 instead.
 func stopOnSignals(shutdown context.CancelFunc) {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
