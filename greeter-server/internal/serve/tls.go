@@ -146,9 +146,11 @@ func (r *tlsReloader) reload() {
 	pairChanged, err := r.loadKeyPair()
 	r.pairWarned = r.warn(r.pairWarned, err, "TLS certificate or key file unusable; still serving the last good certificate")
 	if pairChanged {
-		leaf := r.cert.Leaf
-		r.logger.Info("TLS certificate reloaded", "file", r.files.Cert, "subject", leaf.Subject.String(),
-			"serial", leaf.SerialNumber.Text(16), "not_after", leaf.NotAfter)
+		// Parsed again: X509KeyPair leaves Leaf nil under GODEBUG=x509keypairleaf=0.
+		if leaf, err := x509.ParseCertificate(r.cert.Certificate[0]); err == nil {
+			r.logger.Info("TLS certificate reloaded", "file", r.files.Cert, "subject", leaf.Subject.String(),
+				"serial", leaf.SerialNumber.Text(16), "not_after", leaf.NotAfter)
+		}
 	}
 	caChanged, err := r.loadClientCA()
 	r.caWarned = r.warn(r.caWarned, err, "TLS client CA file unusable; still verifying clients with the last good CAs")
