@@ -3,12 +3,18 @@ package test
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/peer"
 
 	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
 
@@ -74,4 +80,109 @@ func TestMutualTLS(t *testing.T) {
 		_, _ = conn.Write([]byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"))
 		readUntilClosed(t, conn, 10*time.Second)
 	})
+}
+
+// TestTLSRotation rotates the binary's certificate the way a Kubernetes
+// secret volume does, by swapping its ..data symlink to a new directory:
+// within the server's reload interval (10 s) new connections get the new
+// certificate, and a client calling on a connection it opened before sees
+// no failure.
+func TestTLSRotation(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ca1, ca2 := testpki.NewCA(t, "CA 1"), testpki.NewCA(t, "CA 2")
+	a, b := ca1.Server(t), ca2.Server(t)
+	// swapTo writes c's files into a new directory and points ..data at it.
+	swapTo := func(version string, c testpki.Cert) {
+		if err := os.Mkdir(filepath.Join(dir, version), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		certPEM, keyPEM := c.PEM(t)
+		for name, data := range map[string][]byte{"tls.crt": certPEM, "tls.key": keyPEM} {
+			if err := os.WriteFile(filepath.Join(dir, version, name), data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tmp := filepath.Join(dir, "..data_tmp")
+		if err := os.Symlink(version, tmp); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(dir, "..data")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	swapTo("..1", a)
+	for _, name := range []string{"tls.crt", "tls.key"} {
+		if err := os.Symlink(filepath.Join("..data", name), filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := startServer(t, "--tls-cert", filepath.Join(dir, "tls.crt"), "--tls-key", filepath.Join(dir, "tls.key"))
+
+	roots := ca1.Pool()
+	roots.AddCert(ca2.X509)
+	creds := credentials.NewTLS(&tls.Config{RootCAs: roots})
+	served := func(conn *grpc.ClientConn) (*x509.Certificate, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var p peer.Peer
+		if _, err := greeterv1.NewGreeterServiceClient(conn).SayHello(ctx, &greeterv1.SayHelloRequest{Name: "tls"}, grpc.Peer(&p)); err != nil {
+			return nil, err
+		}
+		return p.AuthInfo.(credentials.TLSInfo).State.PeerCertificates[0], nil
+	}
+	fresh := func() (*x509.Certificate, error) {
+		conn, err := grpc.NewClient(srv.Addr, grpc.WithTransportCredentials(creds))
+		if err != nil {
+			return nil, err
+		}
+		defer conn.Close()
+		return served(conn)
+	}
+
+	steady, err := grpc.NewClient(srv.Addr, grpc.WithTransportCredentials(creds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer steady.Close()
+	if got, err := served(steady); err != nil || !got.Equal(a.X509) {
+		t.Fatalf("before the swap: %v; served the first certificate: %v", err, got.Equal(a.X509))
+	}
+	var calls, failures atomic.Int64
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			if got, err := served(steady); (err != nil || !got.Equal(a.X509)) && failures.Add(1) == 1 {
+				t.Errorf("steady client on its open connection: %v; served the first certificate: %v", err, got.Equal(a.X509))
+			}
+			calls.Add(1)
+		}
+	}()
+
+	swapTo("..2", b)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, err := fresh()
+		if err == nil && got.Equal(b.X509) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("new connections not served with the new certificate within 30s of the swap; last: %v; log:\n%s", err, srv.Log())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	close(stop)
+	<-done
+	if calls.Load() == 0 || failures.Load() != 0 {
+		t.Errorf("steady client: %d of %d calls failed", failures.Load(), calls.Load())
+	}
+	if !strings.Contains(srv.Log(), "TLS certificate reloaded") {
+		t.Errorf("the server did not log the reload; log:\n%s", srv.Log())
+	}
 }

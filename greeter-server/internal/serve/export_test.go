@@ -14,6 +14,7 @@ type TestLimits struct {
 	MaxConnectionAgeGrace               time.Duration
 	MaxUnaryDuration, MaxStreamDuration time.Duration
 	MaxConnections                      int
+	TLSReloadInterval                   time.Duration
 }
 
 // SetLimits makes the servers New and Run build during t use l. t must not
@@ -29,6 +30,7 @@ func SetLimits(t *testing.T, l TestLimits) {
 		{&maxConnectionIdle, l.MaxConnectionIdle}, {&maxConnectionAge, l.MaxConnectionAge},
 		{&maxConnectionAgeGrace, l.MaxConnectionAgeGrace},
 		{&maxUnaryDuration, l.MaxUnaryDuration}, {&maxStreamDuration, l.MaxStreamDuration},
+		{&tlsReloadInterval, l.TLSReloadInterval},
 	}
 	for _, d := range durations {
 		if d.set != 0 {

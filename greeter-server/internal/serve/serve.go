@@ -171,6 +171,9 @@ type Server struct {
 	drain     context.Context
 	stopDrain context.CancelCauseFunc
 	logger    *slog.Logger
+	// tlsReload keeps the TLS files current; nil for plaintext. Shutdown
+	// stops it.
+	tlsReload *tlsReloader
 	// tapLimits holds, by full method name, the longest life callContext
 	// gives a call: unary and server-streaming methods, whose handlers
 	// first wait for the one request. New fills it in; it is only read
@@ -192,13 +195,14 @@ func New(cfg Config) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	creds, err := cfg.TLS.credentials()
+	creds, tlsReload, err := cfg.TLS.credentials(logger)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{
 		health:        health.NewServer(),
 		logger:        logger,
+		tlsReload:     tlsReload,
 		tapLimits:     map[string]callLimit{},
 		streamTooLong: tooLong(maxStreamDuration),
 	}
@@ -392,8 +396,10 @@ func (s *Server) MetricsHandler() http.Handler {
 // listeners close and no new calls are accepted, in-flight unary calls
 // finish; streams still open after streamGrace are told to finish (their
 // contexts end and they return Unavailable); whatever is left after timeout
-// is cut. It reports whether it had to cut calls.
+// is cut. It reports whether it had to cut calls. Once the server has
+// stopped, it stops re-reading the TLS files.
 func (s *Server) Shutdown(timeout, streamGrace time.Duration) (forced bool) {
+	defer s.tlsReload.close()
 	s.health.Shutdown()
 	stopped := make(chan struct{})
 	go func() {
@@ -435,6 +441,8 @@ func Run(ctx context.Context, cfg Config, ready chan<- net.Addr) error {
 	if err != nil {
 		return err
 	}
+	// Shutdown stops it too; this is for the returns before serving.
+	defer srv.tlsReload.close()
 	logger := srv.logger
 	var lc net.ListenConfig
 	lis, err := lc.Listen(ctx, "tcp", cfg.Addr)

@@ -1,19 +1,41 @@
 package serve
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"google.golang.org/grpc/credentials"
 )
 
+// TLSReloadInterval is how often the server re-reads its TLS files, so that
+// a certificate, key or client CA replaced on disk (by cert-manager, a
+// Kubernetes secret volume's atomic "..data" symlink swap, or by hand) is
+// used for new connections without a restart. The files are read by path
+// each time, so a symlink swap is seen as surely as a rewrite, which watching
+// files with inotify would miss. Reading three small files costs nothing
+// measurable; 10 s is short next to the minute or two kubelet itself takes to
+// bring a changed secret into a pod, and next to how early certificates are
+// renewed (cert-manager: a third of their life before they expire), so an old
+// certificate or CA is not used long after it was replaced.
+const TLSReloadInterval = 10 * time.Second
+
+// tlsReloadInterval is the interval New uses; tests shorten it.
+var tlsReloadInterval = TLSReloadInterval
+
 // TLSFiles names the PEM files of the server's TLS setup. With Cert and Key
 // the server speaks TLS (1.2 at least; Go negotiates 1.3 whenever the client
 // supports it). With ClientCA as well, it requires every client to present a
-// certificate signed by one of those CAs (mutual TLS).
+// certificate signed by one of those CAs (mutual TLS). The files are re-read
+// every TLSReloadInterval; see tlsReloader.
 type TLSFiles struct {
 	Cert     string
 	Key      string
@@ -31,36 +53,200 @@ func (f TLSFiles) mode() string {
 	}
 }
 
-// credentials returns the transport credentials for f, or nil for plaintext.
-func (f TLSFiles) credentials() (credentials.TransportCredentials, error) {
+// credentials returns the transport credentials for f, or nil for plaintext,
+// and the reloader that keeps them current, which the caller must stop. The
+// files must be good now: a missing or broken file is an error here, and only
+// later, once the server is up, a warning.
+func (f TLSFiles) credentials(logger *slog.Logger) (credentials.TransportCredentials, *tlsReloader, error) {
 	if f.Cert == "" && f.Key == "" {
 		if f.ClientCA != "" {
-			return nil, errors.New("--tls-client-ca needs --tls-cert and --tls-key: mutual TLS is TLS first")
+			return nil, nil, errors.New("--tls-client-ca needs --tls-cert and --tls-key: mutual TLS is TLS first")
 		}
-		return nil, nil
+		return nil, nil, nil
 	}
 	if f.Cert == "" || f.Key == "" {
-		return nil, errors.New("--tls-cert and --tls-key must be set together")
+		return nil, nil, errors.New("--tls-cert and --tls-key must be set together")
 	}
-	cert, err := tls.LoadX509KeyPair(f.Cert, f.Key)
-	if err != nil {
-		return nil, fmt.Errorf("load TLS key pair %s, %s: %w", f.Cert, f.Key, err)
+	r := &tlsReloader{files: f, logger: logger, stop: make(chan struct{}), done: make(chan struct{})}
+	if _, err := r.loadKeyPair(); err != nil {
+		return nil, nil, err
 	}
-	cfg := &tls.Config{
-		MinVersion:   tls.VersionTLS12,
-		Certificates: []tls.Certificate{cert},
+	if _, err := r.loadClientCA(); err != nil {
+		return nil, nil, err
 	}
-	if f.ClientCA != "" {
-		pem, err := os.ReadFile(f.ClientCA)
-		if err != nil {
-			return nil, fmt.Errorf("read client CA: %w", err)
+	r.publish()
+	go r.run(tlsReloadInterval)
+	// Every handshake takes the configuration current at that moment;
+	// grpc-go adds its defaults (ALPN "h2") to it. Connections already open
+	// keep what they were made with, so no call is dropped by a change.
+	return credentials.NewTLS(&tls.Config{
+		MinVersion:         tls.VersionTLS12,
+		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return r.current.Load(), nil },
+	}), r, nil
+}
+
+// tlsReloader holds the server's current TLS configuration and, every
+// interval, re-reads the files behind it. When they changed and are good,
+// new handshakes use them; when a file cannot be read or parsed (half
+// written, bad PEM, a key that does not match its certificate yet), the last
+// good material stays in use and the server logs a warning, once for each
+// new problem. The certificate with its key and the client CA are taken up
+// independently.
+//
+// grpc-go's pemfile certificate provider does the same polling, but it
+// refuses a certificate and key in different directories, which the flags
+// allow; it logs through grpclog, which grpc-go shows only for errors by
+// default, and its warning for a bad key pair quotes the files, private key
+// included; and its Close does not wait for its goroutine to end.
+type tlsReloader struct {
+	files   TLSFiles
+	logger  *slog.Logger
+	current atomic.Pointer[tls.Config]
+
+	// The last good material and the file contents it came from, and the
+	// last warning logged for each, are only used by run (and by
+	// credentials, before run starts).
+	cert                   tls.Certificate
+	clientCAs              *x509.CertPool
+	certPEM, keyPEM, caPEM []byte
+	pairWarned, caWarned   string
+
+	stop     chan struct{}
+	done     chan struct{}
+	stopOnce sync.Once
+}
+
+// run checks the files every interval until close.
+func (r *tlsReloader) run(interval time.Duration) {
+	defer close(r.done)
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-tick.C:
+			r.reload()
 		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("client CA %s holds no PEM certificate", f.ClientCA)
+	}
+}
+
+// close stops run and waits for it to end. It may be called more than once,
+// and on a nil reloader (plaintext).
+func (r *tlsReloader) close() {
+	if r == nil {
+		return
+	}
+	r.stopOnce.Do(func() { close(r.stop) })
+	<-r.done
+}
+
+// reload reads the files once and publishes what changed.
+func (r *tlsReloader) reload() {
+	pairChanged, err := r.loadKeyPair()
+	r.pairWarned = r.warn(r.pairWarned, err, "TLS certificate or key file unusable; still serving the last good certificate")
+	if pairChanged {
+		// Parsed again: X509KeyPair leaves Leaf nil under GODEBUG=x509keypairleaf=0.
+		if leaf, err := x509.ParseCertificate(r.cert.Certificate[0]); err == nil {
+			r.logger.Info("TLS certificate reloaded", "file", r.files.Cert, "subject", leaf.Subject.String(),
+				"serial", leaf.SerialNumber.Text(16), "not_after", leaf.NotAfter)
 		}
-		cfg.ClientCAs = pool
+	}
+	caChanged, err := r.loadClientCA()
+	r.caWarned = r.warn(r.caWarned, err, "TLS client CA file unusable; still verifying clients with the last good CAs")
+	if caChanged {
+		r.logger.Info("TLS client CA reloaded", "file", r.files.ClientCA)
+	}
+	if pairChanged || caChanged {
+		r.publish()
+	}
+}
+
+// warn logs msg with err unless it logged err last time, and returns what to
+// pass as last next time.
+func (r *tlsReloader) warn(last string, err error, msg string) string {
+	if err == nil {
+		return ""
+	}
+	if err.Error() != last {
+		r.logger.Warn(msg, "err", err)
+	}
+	return err.Error()
+}
+
+// publish makes the loaded material the one new handshakes use.
+func (r *tlsReloader) publish() {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{r.cert}}
+	if r.clientCAs != nil {
+		cfg.ClientCAs = r.clientCAs
 		cfg.ClientAuth = tls.RequireAndVerifyClientCert
 	}
-	return credentials.NewTLS(cfg), nil
+	r.current.Store(cfg)
+}
+
+// loadKeyPair reads the certificate and key files and, if they differ from
+// the last good ones and are good, keeps them. It reports whether it did.
+func (r *tlsReloader) loadKeyPair() (changed bool, err error) {
+	certPEM, err := os.ReadFile(r.files.Cert)
+	var keyPEM []byte
+	if err == nil {
+		keyPEM, err = os.ReadFile(r.files.Key)
+	}
+	if err == nil && bytes.Equal(certPEM, r.certPEM) && bytes.Equal(keyPEM, r.keyPEM) {
+		return false, nil
+	}
+	var cert tls.Certificate
+	if err == nil {
+		err = truncatedPEM(certPEM)
+	}
+	if err == nil {
+		cert, err = tls.X509KeyPair(certPEM, keyPEM)
+	}
+	if err != nil {
+		return false, fmt.Errorf("load TLS key pair %s, %s: %w", r.files.Cert, r.files.Key, err)
+	}
+	r.cert, r.certPEM, r.keyPEM = cert, certPEM, keyPEM
+	return true, nil
+}
+
+// loadClientCA does for the client CA file what loadKeyPair does for the
+// key pair; without one, it does nothing.
+func (r *tlsReloader) loadClientCA() (changed bool, err error) {
+	if r.files.ClientCA == "" {
+		return false, nil
+	}
+	caPEM, err := os.ReadFile(r.files.ClientCA)
+	if err != nil {
+		return false, fmt.Errorf("read client CA: %w", err)
+	}
+	if bytes.Equal(caPEM, r.caPEM) {
+		return false, nil
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return false, fmt.Errorf("client CA %s holds no PEM certificate", r.files.ClientCA)
+	}
+	if err := truncatedPEM(caPEM); err != nil {
+		return false, fmt.Errorf("client CA %s: %w", r.files.ClientCA, err)
+	}
+	r.clientCAs, r.caPEM = pool, caPEM
+	return true, nil
+}
+
+// truncatedPEM returns an error if data ends in a PEM block that was begun
+// but not finished (or is otherwise malformed), as in a file caught while it
+// is being written. The parsers skip such a block without a word, so a chain
+// or CA bundle would silently lose its last certificate.
+func truncatedPEM(data []byte) error {
+	rest := data
+	for {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			break
+		}
+	}
+	if bytes.Contains(rest, []byte("-----BEGIN")) {
+		return errors.New("the file ends in an unfinished or malformed PEM block (was it caught half written?)")
+	}
+	return nil
 }

@@ -68,20 +68,25 @@ func (c Cert) TLS() tls.Certificate {
 	return tls.Certificate{Certificate: [][]byte{c.X509.Raw}, PrivateKey: c.Key}
 }
 
-// WriteFiles writes c as PEM files NAME.pem (the certificate) and
-// NAME-key.pem (its PKCS #8 key) into dir, and returns their paths.
-func (c Cert) WriteFiles(t testing.TB, dir, name string) (certFile, keyFile string) {
+// PEM returns c's certificate and its PKCS #8 key, PEM-encoded.
+func (c Cert) PEM(t testing.TB) (certPEM, keyPEM []byte) {
 	t.Helper()
 	keyDER, err := x509.MarshalPKCS8PrivateKey(c.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.X509.Raw}),
+		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+}
+
+// WriteFiles writes c as PEM files NAME.pem (the certificate) and
+// NAME-key.pem (its PKCS #8 key) into dir, and returns their paths.
+func (c Cert) WriteFiles(t testing.TB, dir, name string) (certFile, keyFile string) {
+	t.Helper()
+	certPEM, keyPEM := c.PEM(t)
 	certFile, keyFile = filepath.Join(dir, name+".pem"), filepath.Join(dir, name+"-key.pem")
-	for path, block := range map[string]*pem.Block{
-		certFile: {Type: "CERTIFICATE", Bytes: c.X509.Raw},
-		keyFile:  {Type: "PRIVATE KEY", Bytes: keyDER},
-	} {
-		if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+	for path, data := range map[string][]byte{certFile: certPEM, keyFile: keyPEM} {
+		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
