@@ -2,13 +2,14 @@
 # Usage: scripts/test.sh
 #
 # Runs every check of the repository, the same way CI does: the API rules
-# (buf lint, format, breaking changes, generated-code drift), go vet and
-# go test -race in every module, tidy go.mod files and GOWORK=off builds,
-# end-to-end runs of the real binaries and of greeter-server with real peers
-# (scripts/test-peers.sh), three replicas on network hosts (namespaces) that
-# are cut off, crashed and restarted (scripts/test-fleet.sh), the container
-# image run for real (scripts/test-image.sh), and one short round of the
-# benchmarks. Stops at the first failing step.
+# (buf lint, format, breaking changes, generated-code drift), gofmt,
+# actionlint over the CI workflows, go vet and go test -race in every module,
+# tidy go.mod files and GOWORK=off builds, end-to-end runs of the real
+# binaries and of greeter-server with real peers (scripts/test-peers.sh),
+# three replicas on network hosts (namespaces) that are cut off, crashed and
+# restarted (scripts/test-fleet.sh), the container image run for real
+# (scripts/test-image.sh), and one short round of the benchmarks. Stops at
+# the first failing step.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,6 +35,8 @@ if [[ -n $unformatted ]]; then
   echo "$unformatted" >&2
   exit 1
 fi
+
+step "actionlint over .github/workflows (scripts/actionlint.sh)" scripts/actionlint.sh
 
 for mod in "${modules[@]}"; do
   step "go vet ($mod)" go -C "$mod" vet ./...
