@@ -43,9 +43,9 @@ const (
 	// Deployment's args must be one of them.
 	cliSource = "../internal/cli/cli.go"
 
-	// imageListenPort is the port of GREETER_SERVER_ADDR=0.0.0.0:50051,
-	// which the image sets; the Deployment may override it with --addr or
-	// its own GREETER_SERVER_ADDR.
+	// imageListenPort is the port of GREETER_SERVER_ADDR=:50051, which the
+	// image sets (greeter-server/Containerfile); the Deployment may override
+	// it with --addr or its own GREETER_SERVER_ADDR.
 	imageListenPort = 50051
 
 	// minEndpointPropagation is the shortest preStop sleep accepted: the
