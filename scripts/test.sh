@@ -14,7 +14,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-modules=(greeter-api greeter-server greeter-client scripts/tools)
+modules=(greeter-api greeter-server greeter-client greeter-server/deploy scripts/tools)
 
 step() {
   echo "==> $1" >&2

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: scripts/tidy.sh [--check] [MODULE_DIR ...]
 #
-# Runs `go mod tidy` in each module (default: all four) without the go.work
+# Runs `go mod tidy` in each module (default: all five) without the go.work
 # workspace, so a requirement that only the workspace provides cannot hide.
 # With --check it changes nothing: it fails if any go.mod or go.sum is not
 # tidy, and builds every module with GOWORK=off.
@@ -24,7 +24,7 @@ if [[ ${1:-} == --check ]]; then
   shift
 fi
 if (($# == 0)); then
-  set -- greeter-api greeter-server greeter-client scripts/tools
+  set -- greeter-api greeter-server greeter-client greeter-server/deploy scripts/tools
 fi
 
 tmp=$(mktemp -d)
