@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts that drive the real binaries (run.sh, test-peers.sh,
 # test-client-e2e.sh, bench-client.sh); not run on its own.
 #
