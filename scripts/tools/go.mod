@@ -1,6 +1,6 @@
 // Module tools pins the code generators, linters and benchstat used by this
-// repository, and holds its Go helper programs (modproxy, release,
-// benchreport), also run with `go tool`.
+// repository, and holds its Go helper programs: modproxy, and release,
+// benchreport and gomod, which scripts run with `go tool`.
 // It is deliberately separate from greeter-api, greeter-server and
 // greeter-client so that none of them inherits buf's dependency graph.
 module github.com/greeter-go/greeter/scripts/tools
@@ -10,6 +10,7 @@ go 1.26.7
 tool (
 	github.com/bufbuild/buf/cmd/buf
 	github.com/greeter-go/greeter/scripts/tools/benchreport
+	github.com/greeter-go/greeter/scripts/tools/gomod
 	github.com/greeter-go/greeter/scripts/tools/release
 	github.com/rhysd/actionlint/cmd/actionlint
 	golang.org/x/perf/cmd/benchstat
