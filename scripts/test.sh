@@ -4,7 +4,8 @@
 # Runs every check of the repository, the same way CI does: the API rules
 # (buf lint, format, breaking changes, generated-code drift), gofmt, the
 # shell scripts with shellcheck (scripts/shellcheck.sh), actionlint over the
-# CI workflows, go vet and go test -race in every module,
+# CI workflows, golangci-lint (scripts/lint.sh), go vet and go test -race in
+# every module,
 # tidy go.mod files and GOWORK=off builds, end-to-end runs of the real
 # binaries and of greeter-server with real peers (scripts/test-peers.sh),
 # three replicas on network hosts (namespaces) that are cut off, crashed and
@@ -39,6 +40,7 @@ fi
 
 step "shellcheck over scripts/ (scripts/shellcheck.sh)" scripts/shellcheck.sh
 step "actionlint over .github/workflows (scripts/actionlint.sh)" scripts/actionlint.sh
+step "golangci-lint over every module (scripts/lint.sh, .golangci.yml)" scripts/lint.sh
 
 for mod in "${modules[@]}"; do
   step "go vet ($mod)" go -C "$mod" vet ./...

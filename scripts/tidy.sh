@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: scripts/tidy.sh [--check] [MODULE_DIR ...]
 #
-# Runs `go mod tidy` in each module (default: all five) without the go.work
+# Runs `go mod tidy` in each module (default: all six) without the go.work
 # workspace, so a requirement that only the workspace provides cannot hide.
 # With --check it changes nothing: it fails if any go.mod or go.sum is not
 # tidy, and builds every module with GOWORK=off.
@@ -24,7 +24,7 @@ if [[ ${1:-} == --check ]]; then
   shift
 fi
 if (($# == 0)); then
-  set -- greeter-api greeter-server greeter-client greeter-server/deploy scripts/tools
+  set -- greeter-api greeter-server greeter-client greeter-server/deploy scripts/tools scripts/tools/lint
 fi
 
 tmp=$(mktemp -d)
@@ -58,7 +58,9 @@ for dir in "$@"; do
     cat go.sum > "$tmp/go.sum.orig" 2>/dev/null || : > "$tmp/go.sum.orig"
   fi
   gomod mod tidy
-  if $check; then
+  # A module of tools alone (scripts/tools/lint) has no packages to build;
+  # its tool is built where it is used.
+  if $check && [[ -n $(gomod list ./... 2>/dev/null) ]]; then
     echo "build $dir with GOWORK=off${version:+ (greeter-api $version from $($from_tree && echo "this tree" || echo "its tag"))}"
     # Compile and link every package and test binary without running them
     # (-exec true): running is scripts/test.sh's job, in the workspace.

@@ -24,9 +24,19 @@ func (greeter) SayHello(_ context.Context, req *helloworld.HelloRequest) (*hello
 // This example serves the canonical helloworld.Greeter on a loopback port and
 // calls it the way every gRPC helloworld client does.
 func Example() {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	msg, err := greetYou()
 	if err != nil {
 		log.Fatal(err)
+	}
+	fmt.Println("Greeter client received:", msg)
+	// Output: Greeter client received: Hello, you!
+}
+
+// greetYou starts the server, calls it once and stops it again.
+func greetYou() (string, error) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
 	}
 	srv := grpc.NewServer()
 	helloworld.RegisterGreeterServer(srv, greeter{})
@@ -35,7 +45,7 @@ func Example() {
 
 	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
-		log.Fatal(err)
+		return "", err
 	}
 	defer conn.Close()
 
@@ -43,8 +53,7 @@ func Example() {
 	defer cancel()
 	reply, err := helloworld.NewGreeterClient(conn).SayHello(ctx, &helloworld.HelloRequest{Name: "you"})
 	if err != nil {
-		log.Fatal(err)
+		return "", err
 	}
-	fmt.Println("Greeter client received:", reply.GetMessage())
-	// Output: Greeter client received: Hello, you!
+	return reply.GetMessage(), nil
 }

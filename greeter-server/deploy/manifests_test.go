@@ -576,7 +576,7 @@ func TestReplicasRolloutAndScaling(t *testing.T) {
 	ru := d.Spec.Strategy.RollingUpdate
 	if d.Spec.Strategy.Type != appsv1.RollingUpdateDeploymentStrategyType || ru == nil || ru.MaxUnavailable == nil {
 		t.Errorf("%s: want a RollingUpdate strategy with maxUnavailable 0", file)
-	} else if mu := ru.MaxUnavailable; !(mu.Type == intstr.Int && mu.IntVal == 0) && mu.StrVal != "0%" {
+	} else if mu := ru.MaxUnavailable; (mu.Type != intstr.Int || mu.IntVal != 0) && mu.StrVal != "0%" {
 		t.Errorf("%s: maxUnavailable is %s; want 0, so a rollout never serves with fewer pods", file, mu.String())
 	}
 

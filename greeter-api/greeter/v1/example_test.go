@@ -27,9 +27,19 @@ func (server) SayHello(_ context.Context, req *greeterv1.SayHelloRequest) (*gree
 // This example serves GreeterService on a loopback port and calls SayHello
 // through the generated client, with a deadline as every call should have.
 func Example() {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	msg, err := greetAda()
 	if err != nil {
 		log.Fatal(err)
+	}
+	fmt.Println(msg)
+	// Output: Hello, Ada!
+}
+
+// greetAda starts the server, calls it once and stops it again.
+func greetAda() (string, error) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
 	}
 	srv := grpc.NewServer()
 	greeterv1.RegisterGreeterServiceServer(srv, server{})
@@ -38,7 +48,7 @@ func Example() {
 
 	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
-		log.Fatal(err)
+		return "", err
 	}
 	defer conn.Close()
 	client := greeterv1.NewGreeterServiceClient(conn)
@@ -47,8 +57,7 @@ func Example() {
 	defer cancel()
 	resp, err := client.SayHello(ctx, &greeterv1.SayHelloRequest{Name: "Ada"})
 	if err != nil {
-		log.Fatal(err)
+		return "", err
 	}
-	fmt.Println(resp.GetMessage())
-	// Output: Hello, Ada!
+	return resp.GetMessage(), nil
 }

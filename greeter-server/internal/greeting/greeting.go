@@ -169,7 +169,7 @@ func (g *Group) Greeting() (string, uint32, error) {
 	if n > 1 {
 		list = strings.Join(g.names[:n-1], ", ") + " and " + g.names[n-1]
 	}
-	return "Hello, " + list + "!", uint32(n), nil
+	return "Hello, " + list + "!", uint32(n), nil //nolint:gosec // 1 <= n <= MaxGroupSize (1000) fits
 }
 
 // Chat greets the names of one chat call as they arrive. The zero value is a

@@ -108,7 +108,7 @@ func (p *silenceProxy) pass(dst io.Writer, src io.Reader) {
 		n, err := src.Read(buf)
 		if n > 0 && !p.silent.Load() {
 			if _, werr := dst.Write(buf[:n]); werr != nil {
-				io.Copy(io.Discard, src)
+				_, _ = io.Copy(io.Discard, src)
 				return
 			}
 		}

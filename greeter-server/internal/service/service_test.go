@@ -91,7 +91,7 @@ func TestUnaryRejectsBadNames(t *testing.T) {
 	cc := dial(t)
 	bad := map[string]string{
 		"":                       "required",
-		" \t ":                   "white space",
+		" \t ":                   "white space", //nolint:gocritic // the whitespace-only name is the input under test
 		strings.Repeat("x", 101): "at most 100 characters",
 		"tab\there":              "control characters",
 	}

@@ -36,21 +36,21 @@ func NewCA(t testing.TB, name string) Cert {
 }
 
 // Server returns a server certificate for 127.0.0.1, ::1 and localhost,
-// signed by ca.
-func (ca Cert) Server(t testing.TB) Cert {
+// signed by c, a CA.
+func (c Cert) Server(t testing.TB) Cert {
 	t.Helper()
-	return issue(t, ca, &x509.Certificate{
+	return issue(t, c, &x509.Certificate{
 		Subject:     pkix.Name{CommonName: "greeter-server"},
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}, DNSNames: []string{"localhost"},
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
 	})
 }
 
-// Client returns a client certificate signed by ca, valid from notBefore to
-// notAfter; zero times mean an hour ago and an hour from now.
-func (ca Cert) Client(t testing.TB, notBefore, notAfter time.Time) Cert {
+// Client returns a client certificate signed by c, a CA, valid from
+// notBefore to notAfter; zero times mean an hour ago and an hour from now.
+func (c Cert) Client(t testing.TB, notBefore, notAfter time.Time) Cert {
 	t.Helper()
-	return issue(t, ca, &x509.Certificate{
+	return issue(t, c, &x509.Certificate{
 		Subject: pkix.Name{CommonName: "greeter-client"}, NotBefore: notBefore, NotAfter: notAfter,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
 	})

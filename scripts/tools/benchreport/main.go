@@ -37,21 +37,23 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: benchreport servers|levels FILE")
 		os.Exit(2)
 	}
-	f, err := os.Open(os.Args[2])
-	if err != nil {
+	if err := report(os.Args[1], os.Args[2]); err != nil {
 		fmt.Fprintln(os.Stderr, "benchreport:", err)
 		os.Exit(1)
+	}
+}
+
+// report prints table "servers" or "levels" from the benchmark output in file.
+func report(table, file string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
 	}
 	defer f.Close()
-	if os.Args[1] == "servers" {
-		err = servers(os.Stdout, f, os.Args[2])
-	} else {
-		err = levels(os.Stdout, f)
+	if table == "servers" {
+		return servers(os.Stdout, f, file)
 	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "benchreport:", err)
-		os.Exit(1)
-	}
+	return levels(os.Stdout, f)
 }
 
 // The rows of table 1, in order.
