@@ -242,13 +242,13 @@ func TestTracingAcrossProcesses(t *testing.T) {
 			// The client has exited after each call, so its spans are in.
 			clientSpans := slices.DeleteFunc(r.Spans(), func(s span) bool { return s.service != "greeter-client" })
 			if len(clientSpans) != len(calls) {
-				t.Fatalf("received %d greeter-client spans, want %d (one per call, flushed on exit): %v", len(clientSpans), len(calls), r.Spans())
+				t.Fatalf("received %d greeter-client spans, want %d (one per call, flushed on exit): %v", len(clientSpans), len(calls), summary(r.Spans()))
 			}
 			server.stop(t)
 			spans := r.Spans()
 			serverSpans := slices.DeleteFunc(slices.Clone(spans), func(s span) bool { return s.service != "greeter-server" })
 			if len(serverSpans) != len(calls) {
-				t.Fatalf("received %d greeter-server spans after SIGTERM, want %d: %v", len(serverSpans), len(calls), spans)
+				t.Fatalf("received %d greeter-server spans after SIGTERM, want %d: %v", len(serverSpans), len(calls), summary(spans))
 			}
 			log := server.Log()
 			for i, c := range calls {
@@ -284,6 +284,15 @@ func TestTracingAcrossProcesses(t *testing.T) {
 			}
 		})
 	}
+}
+
+// summary names each span with its service and kind.
+func summary(spans []span) []string {
+	var s []string
+	for _, sp := range spans {
+		s = append(s, sp.service+" "+sp.GetKind().String()+" "+sp.GetName())
+	}
+	return s
 }
 
 func containsLine(text, sub1, sub2 string) bool {

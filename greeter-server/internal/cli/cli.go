@@ -93,12 +93,18 @@ latency histograms carry its trace id as an OpenMetrics exemplar.`,
 				logger = slog.New(telemetry.LogHandler(logger.Handler()))
 				logger.Info("tracing on", "exporter", tracesExporter(getenv))
 			}
+			// serve.Run flushes the spans when it shuts down; this stops
+			// tracing on the paths that never get there (a port in use).
+			defer func() {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				_ = tracing.Shutdown(ctx)
+			}()
 			opts.Config.Tracing = tracing
 			opts.Config.Logger = logger
 			opts.Config.Version = version.Get().Server
 			opts.Config.DisableReflection = !reflection
 			if runF != nil {
-				defer tracing.Shutdown(context.Background())
 				return runF(cmd, opts)
 			}
 			return serve.Run(cmd.Context(), opts.Config, nil)

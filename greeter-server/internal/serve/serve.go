@@ -154,7 +154,7 @@ type Config struct {
 	// flushes it when it shuts down. Nil, the default, traces nothing.
 	Tracing *telemetry.Tracing
 	// AdminAddr, if set, is the TCP address of the admin listener: pprof
-	// and channelz, for live debugging (see serveAdmin). Never the public
+	// and channelz, for live debugging (see startAdmin). Never the public
 	// port.
 	AdminAddr string
 }
