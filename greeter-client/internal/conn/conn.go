@@ -158,6 +158,9 @@ type Factory struct {
 	// health command sets it: it asks for the status itself, and must reach
 	// a server that reports NOT_SERVING to say so.
 	DisableHealthCheck bool
+	// DialOptions are added to every connection's options; tracing (see
+	// package telemetry) sets its stats handler here.
+	DialOptions []grpc.DialOption
 
 	once      sync.Once
 	conn      *grpc.ClientConn
@@ -218,6 +221,7 @@ func (f *Factory) newClient(disableHealthCheck bool) (*grpc.ClientConn, error) {
 	if disableHealthCheck {
 		dialOpts = append(dialOpts, grpc.WithDisableHealthCheck())
 	}
+	dialOpts = append(dialOpts, f.DialOptions...)
 	cc, err := grpc.NewClient(f.Options.Addr, dialOpts...)
 	if err != nil {
 		return nil, exitcode.Usagef("bad --addr %q: %v", f.Options.Addr, err)

@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/greeter-go/greeter/greeter-server/internal/serve"
+	"github.com/greeter-go/greeter/greeter-server/internal/telemetry"
 	"github.com/greeter-go/greeter/greeter-server/internal/version"
 )
 
@@ -50,7 +52,21 @@ and server reflection, and stops gracefully on SIGINT or SIGTERM.
 Every flag can also be set by the environment variable named after it:
 --log-level is GREETER_SERVER_LOG_LEVEL. A flag on the command line wins.
 The old names without SERVER_ (GREETER_LOG_LEVEL) still work for one
-release, with a warning.`,
+release, with a warning.
+
+OpenTelemetry tracing is configured by the standard OTEL_* variables and is
+off unless OTEL_TRACES_EXPORTER (otlp or console) or
+OTEL_EXPORTER_OTLP_ENDPOINT is set; OTEL_SDK_DISABLED=true turns it off.
+For example:
+
+  OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 \
+  OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.01 \
+  greeter-server
+
+Each call (health checks aside) is then a span, a child of the caller's
+span when the call carries W3C trace context; log lines made during a
+sampled call carry its trace_id and span_id, and with --metrics-addr the
+latency histograms carry its trace id as an OpenMetrics exemplar.`,
 		Version:       version.Get().String(),
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
@@ -66,6 +82,22 @@ release, with a warning.`,
 			for _, w := range env.warnings {
 				logger.Warn(w)
 			}
+			tracing, err := telemetry.FromEnv(cmd.Context(), getenv, "greeter-server", version.Get().Server)
+			if err != nil {
+				return fmt.Errorf("tracing: %w", err)
+			}
+			if tracing != nil {
+				logger = slog.New(telemetry.LogHandler(logger.Handler()))
+				logger.Info("tracing on", "exporter", tracesExporter(getenv))
+			}
+			// serve.Run flushes the spans when it shuts down; this stops
+			// tracing on the paths that never get there (a port in use).
+			defer func() {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				_ = tracing.Shutdown(ctx)
+			}()
+			opts.Config.Tracing = tracing
 			opts.Config.Logger = logger
 			opts.Config.Version = version.Get().Server
 			opts.Config.DisableReflection = !reflection
@@ -85,6 +117,7 @@ release, with a warning.`,
 	f.StringVar(&opts.Config.TLS.Key, "tls-key", "", "PEM private key file of --tls-cert (default off)")
 	f.StringVar(&opts.Config.TLS.ClientCA, "tls-client-ca", "", "PEM file of CA certificates; require and verify a client certificate signed by one of them (mutual TLS; default off)")
 	f.StringVar(&opts.Config.MetricsAddr, "metrics-addr", "", "TCP address of a Prometheus /metrics endpoint, such as localhost:9090 (default off)")
+	f.StringVar(&opts.Config.AdminAddr, "admin-addr", "", "TCP address of the admin listener for live debugging, such as localhost:6060: Go's pprof over HTTP at /debug/pprof/ and gRPC channelz; plaintext and unauthenticated, keep it on loopback (default off)")
 	f.StringVar(&opts.LogLevel, "log-level", "info", "lowest level logged: debug, info, warn or error; debug adds one access log line per call")
 	f.StringVar(&opts.LogFormat, "log-format", "text", "log format: text or json")
 	f.DurationVar(&opts.Config.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "after SIGINT or SIGTERM, how long open calls may run before they are cut")
@@ -94,6 +127,14 @@ release, with a warning.`,
 		fl.Usage += fmt.Sprintf(" [$%s]", env.name(fl.Name))
 	})
 	return cmd
+}
+
+// tracesExporter names the exporter tracing uses, for the log.
+func tracesExporter(getenv func(string) string) string {
+	if e := getenv("OTEL_TRACES_EXPORTER"); e != "" {
+		return e
+	}
+	return "otlp"
 }
 
 func newLogger(w io.Writer, env *env, level, format string) (*slog.Logger, error) {

@@ -1,12 +1,14 @@
 package observe
 
 import (
+	"context"
 	"net/http"
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 )
 
@@ -16,10 +18,14 @@ import (
 type Metrics struct {
 	registry *prometheus.Registry
 	server   *grpcprom.ServerMetrics
+	opts     []grpcprom.Option
 }
 
-// NewMetrics returns empty metrics, registered in a new registry.
-func NewMetrics() *Metrics {
+// NewMetrics returns empty metrics, registered in a new registry. With
+// traceExemplars, a call that is traced and sampled attaches its trace id to
+// what it records (exemplars, served in the OpenMetrics format), so a slow
+// histogram bucket leads to a trace of a call that landed in it.
+func NewMetrics(traceExemplars bool) *Metrics {
 	m := &Metrics{
 		registry: prometheus.NewRegistry(),
 		server:   grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram()),
@@ -27,17 +33,31 @@ func NewMetrics() *Metrics {
 	m.registry.MustRegister(m.server,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if traceExemplars {
+		m.opts = append(m.opts, grpcprom.WithExemplarFromContext(TraceExemplar))
+	}
 	return m
+}
+
+// TraceExemplar returns the exemplar labels of the call whose context is
+// ctx: its trace id when this server traced and sampled the call, and nil
+// otherwise (the observation then has no exemplar).
+func TraceExemplar(ctx context.Context) prometheus.Labels {
+	span := trace.SpanFromContext(ctx)
+	if !span.IsRecording() || !span.SpanContext().IsSampled() {
+		return nil
+	}
+	return prometheus.Labels{"trace_id": span.SpanContext().TraceID().String()}
 }
 
 // UnaryInterceptor returns the interceptor that records unary calls.
 func (m *Metrics) UnaryInterceptor() grpc.UnaryServerInterceptor {
-	return m.server.UnaryServerInterceptor()
+	return m.server.UnaryServerInterceptor(m.opts...)
 }
 
 // StreamInterceptor returns the interceptor that records streaming calls.
 func (m *Metrics) StreamInterceptor() grpc.StreamServerInterceptor {
-	return m.server.StreamServerInterceptor()
+	return m.server.StreamServerInterceptor(m.opts...)
 }
 
 // Initialize creates the zero-valued series of every method srv serves, so
@@ -47,7 +67,9 @@ func (m *Metrics) Initialize(srv *grpc.Server) {
 	m.server.InitializeMetrics(srv)
 }
 
-// Handler serves the metrics in the Prometheus text format, for /metrics.
+// Handler serves the metrics for /metrics: in the Prometheus text format,
+// or in OpenMetrics, which carries exemplars, when the scraper asks for it
+// (Accept: application/openmetrics-text; Prometheus does).
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{EnableOpenMetrics: true})
 }

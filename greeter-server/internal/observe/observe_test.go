@@ -66,7 +66,7 @@ func (b *syncBuffer) String() string {
 func serve(t *testing.T, w io.Writer, level slog.Level) greeterv1.GreeterServiceClient {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
-	m := observe.NewMetrics()
+	m := observe.NewMetrics(false)
 	srv := grpc.NewServer(
 		grpc.ChainUnaryInterceptor(m.UnaryInterceptor(), observe.Unary(logger)),
 		grpc.ChainStreamInterceptor(m.StreamInterceptor(), observe.Stream(logger)))

@@ -26,6 +26,7 @@ import (
 
 	"github.com/greeter-go/greeter/greeter-server/internal/observe"
 	"github.com/greeter-go/greeter/greeter-server/internal/service"
+	"github.com/greeter-go/greeter/greeter-server/internal/telemetry"
 )
 
 // The server's deliberate limits. Requests are small (a name is at most 100
@@ -148,6 +149,14 @@ type Config struct {
 	// deployments that do not publish their schema. Clients then need the
 	// proto files (grpcurl -proto, buf curl --schema) to call by name.
 	DisableReflection bool
+	// Tracing, if not nil, traces every call but health checks (see
+	// package telemetry) and adds trace ids to metrics as exemplars. Run
+	// flushes it when it shuts down. Nil, the default, traces nothing.
+	Tracing *telemetry.Tracing
+	// AdminAddr, if set, is the TCP address of the admin listener: pprof
+	// and channelz, for live debugging (see startAdmin). Never the public
+	// port.
+	AdminAddr string
 }
 
 // errDraining ends the streams still open when the stream grace period of a
@@ -211,7 +220,7 @@ func New(cfg Config) (*Server, error) {
 	var unary []grpc.UnaryServerInterceptor
 	var stream []grpc.StreamServerInterceptor
 	if cfg.MetricsAddr != "" {
-		s.metrics = observe.NewMetrics()
+		s.metrics = observe.NewMetrics(cfg.Tracing != nil)
 		unary = append(unary, s.metrics.UnaryInterceptor())
 		stream = append(stream, s.metrics.StreamInterceptor())
 	}
@@ -239,6 +248,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if creds != nil {
 		opts = append(opts, grpc.Creds(creds))
+	}
+	if cfg.Tracing != nil {
+		opts = append(opts, cfg.Tracing.ServerOption())
 	}
 	s.grpc = grpc.NewServer(opts...)
 	greeterv1.RegisterGreeterServiceServer(s.grpc, service.NewGreeterV1())
@@ -462,6 +474,13 @@ func Run(ctx context.Context, cfg Config, ready chan<- net.Addr) error {
 		go func() { _ = metricsSrv.Serve(mlis) }()
 		logger.Info("metrics listening", "addr", mlis.Addr().String(), "path", "/metrics")
 	}
+	stopAdmin, err := startAdmin(ctx, cfg.AdminAddr, logger)
+	if err != nil {
+		lis.Close()
+		closeMetrics(metricsSrv)
+		return err
+	}
+	defer stopAdmin()
 
 	logger.Info("greeter-server listening", "addr", lis.Addr().String(), "tls", cfg.TLS.mode(), "version", cfg.Version)
 	if cfg.TLS.mode() == "off" && !isLoopback(lis.Addr()) {
@@ -477,14 +496,17 @@ func Run(ctx context.Context, cfg Config, ready chan<- net.Addr) error {
 	case err := <-serveErr:
 		srv.Shutdown(0, 0)
 		closeMetrics(metricsSrv)
+		flushTraces(cfg.Tracing, 0, logger)
 		return err
 	case <-ctx.Done():
 	}
 	logger.Info("greeter-server shutting down", "timeout", cfg.ShutdownTimeout, "stream_grace", cfg.StreamGrace)
+	shutdownStart := time.Now()
 	if srv.Shutdown(cfg.ShutdownTimeout, cfg.StreamGrace) {
 		logger.Warn("graceful shutdown timed out; open calls were cut")
 	}
 	closeMetrics(metricsSrv)
+	flushTraces(cfg.Tracing, cfg.ShutdownTimeout-time.Since(shutdownStart), logger)
 	if err := <-serveErr; err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/greeter-go/greeter/greeter-client/internal/exitcode"
 	"github.com/greeter-go/greeter/greeter-client/internal/iostreams"
 	"github.com/greeter-go/greeter/greeter-client/internal/output"
+	"github.com/greeter-go/greeter/greeter-client/internal/telemetry"
 )
 
 // EnvPrefix starts the name of every global flag's environment fallback:
@@ -50,6 +51,14 @@ helloworld, any server of gRPC's canonical helloworld example.
 Every global flag falls back to an environment variable, named in its help;
 a flag on the command line wins. The old names without CLIENT_
 (GREETER_ADDR) still work for one release, with a warning.
+
+OpenTelemetry tracing is configured by the standard OTEL_* variables and is
+off unless OTEL_TRACES_EXPORTER (otlp or console) or
+OTEL_EXPORTER_OTLP_ENDPOINT is set (OTEL_SDK_DISABLED=true keeps it off).
+Each call is then a client span whose W3C trace context goes to the server;
+spans are exported before greeter-client exits. bench traces as the sampler
+says: set OTEL_TRACES_SAMPLER=parentbased_traceidratio and
+OTEL_TRACES_SAMPLER_ARG=0.01 for load.
 
 Results go to stdout; diagnostics and errors go to stderr. A call that
 fails before any response prints nothing on stdout; streaming commands keep
@@ -158,12 +167,28 @@ func validate(env *env, o *conn.Options) error {
 
 // Main runs greeter-client with args and returns its exit code. Errors are
 // printed on stderr as one line.
+//
+// With tracing on (see package telemetry), every call is traced, and the
+// spans are flushed before Main returns, whatever the outcome.
 func Main(ctx context.Context, ios *iostreams.IOStreams, args []string, getenv func(string) string) int {
+	tracing, err := telemetry.FromEnv(ctx, getenv)
+	if err != nil {
+		fmt.Fprintln(ios.ErrOut, "greeter-client: tracing:", err)
+		return exitcode.Usage
+	}
+	defer func() {
+		if err := tracing.Shutdown(); err != nil {
+			fmt.Fprintln(ios.ErrOut, "greeter-client: warning: spans may be lost:", err)
+		}
+	}()
 	f := &conn.Factory{}
+	if tracing != nil {
+		f.DialOptions = append(f.DialOptions, tracing.DialOption())
+	}
 	defer f.Close()
 	cmd := NewCmd(ios, f, getenv)
 	cmd.SetArgs(args)
-	err := cmd.ExecuteContext(ctx)
+	err = cmd.ExecuteContext(ctx)
 	if err != nil && ctx.Err() != nil {
 		fmt.Fprintln(ios.ErrOut, "greeter-client: interrupted")
 		return exitcode.Interrupted
