@@ -10,6 +10,7 @@ import (
 
 	"github.com/greeter-go/greeter/greeter-client/internal/cmd/bench"
 	"github.com/greeter-go/greeter/greeter-client/internal/conn"
+	"github.com/greeter-go/greeter/greeter-client/internal/greeter"
 	"github.com/greeter-go/greeter/greeter-client/internal/greetertest"
 	"github.com/greeter-go/greeter/greeter-client/internal/iostreams"
 )
@@ -46,7 +47,7 @@ func newOptions(t *testing.T, format string) (*bench.Options, *strings.Builder) 
 	ios, _, _, _ := iostreams.Test()
 	out := &strings.Builder{}
 	ios.Out = out
-	f := &conn.Factory{Options: conn.Options{Addr: greetertest.Start(t), Timeout: 5 * time.Second, ConnectTimeout: 5 * time.Second, Output: format, API: conn.APIGreeterV1}}
+	f := &conn.Factory{Options: conn.Options{Addr: greetertest.Start(t), Timeout: 5 * time.Second, ConnectTimeout: 5 * time.Second, Output: format, API: greeter.APIGreeterV1}}
 	return &bench.Options{IO: ios, Factory: f, Method: bench.MethodHello, Name: "bench", Total: 200, Concurrency: 4, Connections: 2, Warmup: 10}, out
 }
 
