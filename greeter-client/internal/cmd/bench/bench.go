@@ -1,5 +1,5 @@
 // Package bench implements "greeter-client bench", a load generator for the
-// Greeter service: it calls a unary method through the generated stubs from
+// Greeter service: it calls a unary method, through internal/greeter, from
 // many goroutines over one or more connections and reports throughput,
 // latency percentiles, a latency histogram and errors by status code.
 package bench
