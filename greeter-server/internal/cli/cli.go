@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -39,7 +38,7 @@ type Options struct {
 // not nil, replaces serving, so tests can check what the flags parse to.
 func NewCmd(stdout, stderr io.Writer, getenv func(string) string, runF func(*cobra.Command, *Options) error) *cobra.Command {
 	opts := &Options{}
-	var envWarnings []string
+	env := newEnv(EnvPrefix, LegacyEnvPrefix, getenv)
 	reflection := true
 	cmd := &cobra.Command{
 		Use:   "greeter-server",
@@ -57,16 +56,14 @@ release, with a warning.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
-			var err error
-			envWarnings, err = applyEnv(cmd.Flags(), getenv)
-			return err
+			return env.apply(cmd.Flags())
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			logger, err := newLogger(stderr, opts.LogLevel, opts.LogFormat)
+			logger, err := newLogger(stderr, env, opts.LogLevel, opts.LogFormat)
 			if err != nil {
 				return err
 			}
-			for _, w := range envWarnings {
+			for _, w := range env.warnings {
 				logger.Warn(w)
 			}
 			opts.Config.Logger = logger
@@ -94,54 +91,15 @@ release, with a warning.`,
 	f.DurationVar(&opts.Config.StreamGrace, "stream-grace", 5*time.Second, "after SIGINT or SIGTERM, how long open streams may run before they are told to finish with UNAVAILABLE")
 	f.BoolVar(&reflection, "reflection", true, "serve gRPC server reflection, so tools such as grpcurl can list and call the API without its proto files")
 	f.VisitAll(func(fl *pflag.Flag) {
-		fl.Usage += fmt.Sprintf(" [$%s]", envName(fl.Name))
+		fl.Usage += fmt.Sprintf(" [$%s]", env.name(fl.Name))
 	})
 	return cmd
 }
 
-func envName(flag string) string {
-	return EnvPrefix + envSuffix(flag)
-}
-
-func envSuffix(flag string) string {
-	return strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
-}
-
-// applyEnv sets every flag not given on the command line from its
-// environment variable, if that is set, or else from its legacy name. It
-// returns one warning per legacy name it used.
-func applyEnv(flags *pflag.FlagSet, getenv func(string) string) (warnings []string, err error) {
-	flags.VisitAll(func(fl *pflag.Flag) {
-		if err != nil || fl.Changed || fl.Name == "help" || fl.Name == "version" {
-			return
-		}
-		name := envName(fl.Name)
-		source, v := name, getenv(name)
-		if v == "" {
-			source = LegacyEnvPrefix + envSuffix(fl.Name)
-			if v = getenv(source); v == "" {
-				return
-			}
-		}
-		if setErr := fl.Value.Set(v); setErr != nil {
-			err = fmt.Errorf("invalid $%s %q: %w", source, v, setErr)
-			return
-		}
-		if source != name {
-			warnings = append(warnings, deprecated(source, name))
-		}
-	})
-	return warnings, err
-}
-
-func deprecated(legacy, name string) string {
-	return fmt.Sprintf("$%s is deprecated and stops working in the release after next; rename it $%s", legacy, name)
-}
-
-func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+func newLogger(w io.Writer, env *env, level, format string) (*slog.Logger, error) {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("invalid --log-level %q: want debug, info, warn or error", level)
+		return nil, fmt.Errorf("invalid %s %q: want debug, info, warn or error", env.ref("log-level"), level)
 	}
 	hopts := &slog.HandlerOptions{Level: lvl}
 	switch format {
@@ -150,6 +108,6 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, hopts)), nil
 	default:
-		return nil, fmt.Errorf("invalid --log-format %q: want text or json", format)
+		return nil, fmt.Errorf("invalid %s %q: want text or json", env.ref("log-format"), format)
 	}
 }

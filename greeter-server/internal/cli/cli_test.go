@@ -111,6 +111,8 @@ func TestRejectsBadValues(t *testing.T) {
 	}{
 		{args: []string{"--log-level", "loud"}, want: `invalid --log-level "loud"`},
 		{args: []string{"--log-format", "xml"}, want: `invalid --log-format "xml"`},
+		{env: map[string]string{"GREETER_SERVER_LOG_LEVEL": "loud"}, want: `invalid $GREETER_SERVER_LOG_LEVEL "loud"`},
+		{env: map[string]string{"GREETER_LOG_FORMAT": "xml"}, want: `invalid $GREETER_LOG_FORMAT "xml"`},
 		{env: map[string]string{"GREETER_SERVER_SHUTDOWN_TIMEOUT": "soon"}, want: `invalid $GREETER_SERVER_SHUTDOWN_TIMEOUT "soon"`},
 		{env: map[string]string{"GREETER_STREAM_GRACE": "soon"}, want: `invalid $GREETER_STREAM_GRACE "soon"`},
 		{env: map[string]string{"GREETER_SERVER_REFLECTION": "maybe"}, want: `invalid $GREETER_SERVER_REFLECTION "maybe"`},

@@ -6,7 +6,6 @@ package root
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -42,6 +41,7 @@ const LegacyEnvPrefix = "GREETER_"
 // NewCmd returns the greeter-client root command with every subcommand.
 // getenv looks up the environment fallbacks of the global flags.
 func NewCmd(ios *iostreams.IOStreams, f *conn.Factory, getenv func(string) string) *cobra.Command {
+	env := newEnv(EnvPrefix, LegacyEnvPrefix, getenv)
 	cmd := &cobra.Command{
 		Use:   "greeter-client <command> [flags]",
 		Short: "Call the Greeter gRPC API",
@@ -79,14 +79,14 @@ report.
 			return exitcode.Usagef("%s; run 'greeter-client --help' for the commands", msg)
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			warnings, err := applyEnv(cmd.Root().PersistentFlags(), getenv)
-			for _, w := range warnings {
+			err := env.apply(cmd.Root().PersistentFlags())
+			for _, w := range env.warnings {
 				fmt.Fprintln(ios.ErrOut, "greeter-client: warning:", w)
 			}
 			if err != nil {
-				return err
+				return &exitcode.UsageError{Err: err}
 			}
-			return validate(&f.Options)
+			return validate(env, &f.Options)
 		},
 	}
 	cmd.SetIn(ios.In)
@@ -111,7 +111,7 @@ report.
 	fl.BoolVarP(&o.Verbose, "verbose", "v", false, "print headers, trailers, status and timing of each call on stderr")
 	fl.StringVar(&o.API, "api", greeter.APIGreeterV1, "API to call: greeter.v1, or helloworld for canonical helloworld servers")
 	fl.VisitAll(func(fl *pflag.Flag) {
-		fl.Usage += fmt.Sprintf(" [$%s]", envName(fl.Name))
+		fl.Usage += fmt.Sprintf(" [$%s]", env.name(fl.Name))
 	})
 
 	cmd.AddCommand(
@@ -143,57 +143,16 @@ func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
 	}
 }
 
-func envName(flag string) string {
-	return EnvPrefix + envSuffix(flag)
-}
-
-func envSuffix(flag string) string {
-	return strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
-}
-
-// applyEnv sets every flag not given on the command line from its
-// environment variable, if that is set, or else from its legacy name. It
-// returns one warning per legacy name it used.
-func applyEnv(flags *pflag.FlagSet, getenv func(string) string) (warnings []string, err error) {
-	flags.VisitAll(func(fl *pflag.Flag) {
-		if err != nil || fl.Changed {
-			return
-		}
-		name := envName(fl.Name)
-		source, v := name, getenv(name)
-		if v == "" {
-			source = LegacyEnvPrefix + envSuffix(fl.Name)
-			if v = getenv(source); v == "" {
-				return
-			}
-		}
-		values := []string{v}
-		if fl.Value.Type() == "stringArray" {
-			values = strings.Split(v, ",")
-		}
-		for _, v := range values {
-			if e := fl.Value.Set(v); e != nil {
-				err = exitcode.Usagef("bad $%s %q: %v", source, v, e)
-				return
-			}
-		}
-		if source != name {
-			warnings = append(warnings, fmt.Sprintf("$%s is deprecated and stops working in the release after next; rename it $%s", source, name))
-		}
-	})
-	return warnings, err
-}
-
-func validate(o *conn.Options) error {
+func validate(env *env, o *conn.Options) error {
 	switch {
 	case o.Timeout <= 0:
-		return exitcode.Usagef("--timeout must be more than 0, got %s: every call has a deadline", o.Timeout)
+		return exitcode.Usagef("%s must be more than 0, got %s: every call has a deadline", env.ref("timeout"), o.Timeout)
 	case o.ConnectTimeout <= 0:
-		return exitcode.Usagef("--connect-timeout must be more than 0, got %s", o.ConnectTimeout)
+		return exitcode.Usagef("%s must be more than 0, got %s", env.ref("connect-timeout"), o.ConnectTimeout)
 	case o.Output != output.Text && o.Output != output.JSON:
-		return exitcode.Usagef("--output must be text or json, got %q", o.Output)
+		return exitcode.Usagef("%s must be text or json, got %q", env.ref("output"), o.Output)
 	case o.API != greeter.APIGreeterV1 && o.API != greeter.APIHelloworld:
-		return exitcode.Usagef("--api must be greeter.v1 or helloworld, got %q", o.API)
+		return exitcode.Usagef("%s must be greeter.v1 or helloworld, got %q", env.ref("api"), o.API)
 	}
 	return nil
 }
