@@ -3,10 +3,11 @@
 #
 # Checks the GitHub Actions workflows (default: every file in
 # .github/workflows) with the actionlint version pinned in
-# scripts/tools/go.mod, building it on first use. actionlint also runs
-# shellcheck over `run:` scripts when shellcheck is on PATH (it is on GitHub's
-# ubuntu runners), and skips that check when it is not. scripts/test.sh runs
-# this script.
+# scripts/tools/go.mod, building it on first use. actionlint also checks
+# the `run:` scripts with shellcheck when shellcheck is on PATH (it is on
+# GitHub's ubuntu runners, and scripts/test.sh installs it first, see
+# scripts/shellcheck.sh), and skips that check when it is not. scripts/test.sh
+# runs this script.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

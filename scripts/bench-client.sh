@@ -18,7 +18,7 @@ gobin=${XDG_CACHE_HOME:-$HOME/.cache}/greeter-bench/ghz-$ghz_version
 
 if [[ ! -x $gobin/ghz ]]; then
   echo "installing ghz $ghz_version into $gobin..." >&2
-  GOBIN=$gobin GOWORK=off GOFLAGS= go install "github.com/bojand/ghz/cmd/ghz@$ghz_version"
+  GOBIN=$gobin GOWORK=off GOFLAGS='' go install "github.com/bojand/ghz/cmd/ghz@$ghz_version"
 fi
 # shellcheck source=lib-server.sh
 source "$root/scripts/lib-server.sh"

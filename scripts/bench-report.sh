@@ -12,7 +12,8 @@
 #   3. greeter-client bench against ghz on the same server (client CPU per
 #      call), via scripts/bench-client.sh;
 #   4. greeter-server's memory at idle and per thousand idle connections.
-# Takes a few minutes; not run by scripts/test.sh.
+# Takes a few minutes; not run by scripts/test.sh. This script runs the
+# processes; scripts/tools/benchreport does the arithmetic of tables 1 and 2.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,6 +30,7 @@ trap cleanup EXIT
 echo "building..." >&2
 go -C "$root/greeter-client" build -o "$tmp/greeter-client" ./cmd/greeter-client
 go -C "$root/greeter-server" test -c -o "$tmp/serve.test" ./internal/serve
+benchreport=$(go -C "$root/scripts/tools" tool -n benchreport)
 
 # start KIND: runs the bench server of that kind (see bench_test.go in
 # greeter-server/internal/serve) with GOMAXPROCS=1, and sets addr_KIND and
@@ -54,18 +56,17 @@ cpu_ns() {
   echo "$ns"
 }
 
-# bench KIND CONCURRENCY: prints "calls/s server-cpu-us-per-call".
+# bench KIND CONCURRENCY: prints one line of benchreport levels' input: the
+# server, the concurrency, the server's CPU nanoseconds during the run, and
+# greeter-client bench's JSON report of it.
 bench() {
   local kind=$1 c=$2 addr="addr_$1" before after json
   before=$(cpu_ns "$kind")
   json=$("$tmp/greeter-client" --addr "${!addr}" --output json bench \
     -n "$calls" -c "$c" --connections 1 --warmup 200 --name bench)
   after=$(cpu_ns "$kind")
-  python3 -c 'import json, sys
-r = json.loads(sys.argv[1])
-assert r["failed"] == 0, r
-print("%.0f %.1f" % (r["calls_per_second"], (int(sys.argv[3]) - int(sys.argv[2])) / 1000 / r["calls"]))' \
-    "$json" "$before" "$after"
+  printf '{"server": "%s", "concurrency": %d, "cpu_ns": %d, "result": %s}\n' \
+    "$kind" "$c" $((after - before)) "$(tr -d '\n' <<<"$json")"
 }
 
 echo "==> 1. server CPU per call: ours against bare grpc-go (go test -bench, 5 rounds)" >&2
@@ -77,10 +78,9 @@ start ours
 levels=(1 8 32)
 for c in "${levels[@]}"; do
   # Alternate the servers, twice each, so drift in the machine falls on both.
-  for round in 1 2; do
+  for _ in 1 2; do
     for kind in bare ours; do
-      read -r rps cpu < <(bench "$kind" "$c")
-      echo "$kind $c $round $rps $cpu" >>"$tmp/levels.txt"
+      bench "$kind" "$c" >>"$tmp/levels.jsonl"
     done
   done
 done
@@ -95,36 +95,10 @@ echo
 echo "Greeter benchmark report ($(date -u +%FT%TZ), $(nproc) cores, $(go version | cut -d' ' -f3))"
 echo
 echo "1. Server CPU per call, default interceptors vs bare grpc-go (servers at GOMAXPROCS=1; median of 5 rounds)"
-printf '   %-8s %-16s %14s %14s %10s\n' call server bare-us/call ours-us/call ours/bare
-awk '/^Benchmark(Unary|Stream)\/server=/ {
-  split($1, parts, "[/=-]"); call = (parts[1] ~ /Unary/) ? "unary" : "stream"; kind = parts[3]
-  for (i = 3; i < NF; i++) {
-    if ($(i+1) == "bare-cpu-ns/op") bare[call" "kind] = bare[call" "kind] " " $i
-    if ($(i+1) == "ours-cpu-ns/op") ours[call" "kind] = ours[call" "kind] " " $i
-    if ($(i+1) == "ours/bare") ratio[call" "kind] = ratio[call" "kind] " " $i
-  }
-}
-function median(list,   n, a, i, j, t) {
-  n = split(list, a, " ")
-  for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-  return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
-END {
-  split("unary stream", calls, " "); split("ours ours+metrics ours+accesslog", kinds, " ")
-  for (c = 1; c <= 2; c++) for (k = 1; k <= 3; k++) {
-    key = calls[c] " " kinds[k]
-    if (key in ratio) printf "   %-8s %-16s %14.1f %14.1f %10.3f\n", calls[c], kinds[k], median(bare[key]) / 1000, median(ours[key]) / 1000, median(ratio[key])
-  }
-}' "$tmp/gobench.txt"
+"$benchreport" servers "$tmp/gobench.txt"
 echo
 echo "2. Unary SayHello through greeter-client bench, 1 connection (best of 2 alternating runs)"
-printf '   %-12s %12s %12s %14s %14s\n' concurrency bare-calls/s ours-calls/s bare-us/call ours-us/call
-for c in "${levels[@]}"; do
-  awk -v c="$c" '$2 == c {
-    if (!($1 in rps) || $4 > rps[$1]) rps[$1] = $4
-    if (!($1 in cpu) || $5 < cpu[$1]) cpu[$1] = $5
-  } END { printf "   %-12s %12d %12d %14.1f %14.1f\n", c, rps["bare"], rps["ours"], cpu["bare"], cpu["ours"] }' "$tmp/levels.txt"
-done
+"$benchreport" levels "$tmp/levels.jsonl"
 echo "   (us/call: the server's own CPU time per call)"
 echo
 echo "3. Client CPU per call against the same greeter-server ($calls calls, 10 workers, 1 connection)"

@@ -1,11 +1,17 @@
+# shellcheck shell=bash
 # Sourced by scripts that drive the real binaries (run.sh, test-peers.sh,
-# test-client-e2e.sh, bench-client.sh); not run on its own.
+# test-client-e2e.sh, bench-client.sh, test-release.sh); not run on its own.
+# Sourcing it makes $tmp, a fresh temporary directory, and a trap that stops
+# the server and removes $tmp when the calling script exits. A script that
+# needs more cleanup calls stop_greeter from its own trap.
 #
-# start_greeter [ADDR]: builds greeter-server and greeter-client into $tmp (a
-# fresh temporary directory), starts the server on ADDR (default: a free
-# loopback port), stops it and removes $tmp when the calling script exits,
-# and sets $addr to the address the server listens on, read from its log
-# line. A script that needs more cleanup calls stop_greeter from its own trap.
+# start_greeter [ADDR]: builds greeter-server and greeter-client into $tmp
+# and runs the server with serve_greeter.
+#
+# serve_greeter BIN [ADDR]: starts the greeter-server binary BIN on ADDR
+# (default: a free loopback port), its log in $tmp/server.log, and sets $addr
+# to the address it listens on, read from its start line. This is the one
+# place a script reads that line.
 
 tmp=$(mktemp -d)
 server_pid=
@@ -14,16 +20,23 @@ stop_greeter() {
     kill -TERM "$server_pid"
     wait "$server_pid" || true
   fi
+  # A module cache in $tmp (test-release.sh) is read-only.
+  chmod -R u+w "$tmp" 2>/dev/null || true
   rm -rf "$tmp"
 }
 trap stop_greeter EXIT
 
 start_greeter() {
-  local root listen=${1:-127.0.0.1:0}
+  local root
   root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
   go -C "$root/greeter-server" build -o "$tmp/greeter-server" ./cmd/greeter-server
   go -C "$root/greeter-client" build -o "$tmp/greeter-client" ./cmd/greeter-client
-  "$tmp/greeter-server" --addr "$listen" --log-format text --log-level info 2>"$tmp/server.log" &
+  serve_greeter "$tmp/greeter-server" "$@"
+}
+
+serve_greeter() {
+  local bin=$1 listen=${2:-127.0.0.1:0}
+  "$bin" --addr "$listen" --log-format text --log-level info 2>"$tmp/server.log" &
   server_pid=$!
   addr=
   for _ in $(seq 100); do

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by test scripts that need third-party gRPC tools; not run on its
 # own.
 #
@@ -7,7 +8,9 @@
 # are quick and a version bump installs afresh.
 
 # Pinned versions of the peers the tests run.
+# shellcheck disable=SC2034 # read by the scripts that source this file
 grpcurl=github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3
+# shellcheck disable=SC2034 # read by the scripts that source this file
 health_probe=github.com/grpc-ecosystem/grpc-health-probe@v0.4.61
 
 tools=${XDG_CACHE_HOME:-$HOME/.cache}/greeter-test-tools
@@ -16,7 +19,7 @@ go_tool() {
   local dir=$tools/${1//[\/@]/_}
   if [[ -z $(ls "$dir/bin" 2>/dev/null) ]]; then
     echo "installing $1..." >&2
-    GOBIN=$dir/bin GOWORK=off GOFLAGS= go install "$1"
+    GOBIN=$dir/bin GOWORK=off GOFLAGS='' go install "$1"
   fi
   echo "$dir/bin/$(ls "$dir/bin")"
 }

@@ -37,6 +37,7 @@ fi
 # Remove what a test process that has ended left behind: its namespaces,
 # what runs in them, and their /etc/netns files. The test does this itself;
 # this catches a test killed by go test's -timeout.
+# shellcheck disable=SC2317 # run by the EXIT trap; shellcheck 0.9 misses that when the script ends in exit
 cleanup() {
   local ns pid
   for ns in $(ip netns list | awk '$1 ~ /^greeterlab[0-9]+-/ { print $1 }'); do

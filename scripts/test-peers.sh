@@ -55,7 +55,8 @@ if [[ ! -x $greeter_client ]]; then
   chmod -R u+w "$tmp/examples"
   (
     cd "$tmp/examples"
-    go mod edit $(sed -n 's/^replace \([^ (]*\) .*/-dropreplace=\1/p' go.mod)
+    mapfile -t drops < <(sed -n 's/^replace \([^ (]*\) .*/-dropreplace=\1/p' go.mod)
+    go mod edit "${drops[@]}"
     GOWORK=off GOFLAGS=-mod=mod go build -o "$greeter_client" ./helloworld/greeter_client
   )
 fi

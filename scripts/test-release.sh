@@ -25,17 +25,9 @@ api_version=v0.0.0-test.1
 server_version=v0.0.0-test.1
 client_version=v0.0.0-test.1
 
-tmp=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [[ -n $server_pid ]]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  chmod -R u+w "$tmp" 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+# lib-server.sh makes $tmp, removed with the server when the script exits.
+# shellcheck source=lib-server.sh
+source "$root/scripts/lib-server.sh"
 
 fail() {
   echo "test-release: $*" >&2
@@ -127,16 +119,7 @@ outside() {
 
 echo "==> go install greeter-server@$server_version and start it"
 outside install "$repo_path/greeter-server/cmd/greeter-server@$server_version"
-"$tmp/bin/greeter-server" --addr 127.0.0.1:0 --log-format text --log-level info 2>"$tmp/server.log" &
-server_pid=$!
-addr=
-for _ in $(seq 100); do
-  addr=$(sed -n 's/.*greeter-server listening.* addr=\([^ ]*\).*/\1/p' "$tmp/server.log")
-  [[ -n $addr ]] && break
-  kill -0 "$server_pid" 2>/dev/null || fail "greeter-server exited: $(cat "$tmp/server.log")"
-  sleep 0.1
-done
-[[ -n $addr ]] || fail "greeter-server did not start: $(cat "$tmp/server.log")"
+serve_greeter "$tmp/bin/greeter-server" || fail "the installed greeter-server did not start"
 
 echo "==> a new module outside the repository: go get greeter-api@$api_version"
 mkdir "$tmp/user"

@@ -2,8 +2,9 @@
 # Usage: scripts/test.sh
 #
 # Runs every check of the repository, the same way CI does: the API rules
-# (buf lint, format, breaking changes, generated-code drift), gofmt,
-# actionlint over the CI workflows, go vet and go test -race in every module,
+# (buf lint, format, breaking changes, generated-code drift), gofmt, the
+# shell scripts with shellcheck (scripts/shellcheck.sh), actionlint over the
+# CI workflows, go vet and go test -race in every module,
 # tidy go.mod files and GOWORK=off builds, end-to-end runs of the real
 # binaries and of greeter-server with real peers (scripts/test-peers.sh),
 # three replicas on network hosts (namespaces) that are cut off, crashed and
@@ -36,6 +37,7 @@ if [[ -n $unformatted ]]; then
   exit 1
 fi
 
+step "shellcheck over scripts/ (scripts/shellcheck.sh)" scripts/shellcheck.sh
 step "actionlint over .github/workflows (scripts/actionlint.sh)" scripts/actionlint.sh
 
 for mod in "${modules[@]}"; do
@@ -46,9 +48,13 @@ done
 step "go.mod files are tidy and every module builds with GOWORK=off" scripts/tidy.sh --check
 step "release workflow and outside use (go get, go install @tag)" scripts/test-release.sh
 
-step "end to end: scripts/run.sh" bash -c '
+# run_sh_greets: scripts/run.sh starts the server and greets through the client.
+run_sh_greets() {
+  local out
   out=$(GREETER_SERVER_ADDR=127.0.0.1:0 scripts/run.sh end-to-end)
-  [[ $out == "Hello, end-to-end!" ]] || { echo "scripts/run.sh printed \"$out\", want \"Hello, end-to-end!\"" >&2; exit 1; }'
+  [[ $out == "Hello, end-to-end!" ]] || { echo "scripts/run.sh printed \"$out\", want \"Hello, end-to-end!\"" >&2; return 1; }
+}
+step "end to end: scripts/run.sh" run_sh_greets
 
 step "end to end: greeter-client against greeter-server" scripts/test-client-e2e.sh
 

@@ -35,7 +35,7 @@ failed=0
 for dir in "$@"; do
   dir=${dir%/}
   cd "$root/$dir"
-  version=$(awk -v api="$api" '$1 == api { print $2 } $1 == "require" && $2 == api { print $3 }' go.mod)
+  version=$(go -C "$root/scripts/tools" tool gomod "$root/$dir/go.mod" require "$api")
   # Modules already in the local cache come from it, the rest from the proxy.
   proxy="file://$modcache/cache/download,$(go env GOPROXY)"
   from_tree=false

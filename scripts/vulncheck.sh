@@ -40,9 +40,9 @@ for dir in "$@"; do
   dir=${dir%/}
   [[ -f $root/$dir/go.mod ]] || { echo "vulncheck: $dir has no go.mod" >&2; exit 2; }
   work=$tmp/${dir//\//_}.work
-  goversion=$(go -C "$root/$dir" mod edit -json | sed -n 's/^[[:space:]]*"Go": "\(.*\)",*$/\1/p')
+  goversion=$(go -C "$root/scripts/tools" tool gomod "$root/$dir/go.mod" go)
   printf 'go %s\n\nuse %s\n' "$goversion" "$root/$dir" > "$work"
-  version=$(awk -v api="$api" '$1 == api { print $2 } $1 == "require" && $2 == api { print $3 }' "$root/$dir/go.mod")
+  version=$(go -C "$root/scripts/tools" tool gomod "$root/$dir/go.mod" require "$api")
   if [[ -n $version ]]; then
     printf 'replace %s %s => %s\n' "$api" "$version" "$root/greeter-api" >> "$work"
   fi

@@ -1,4 +1,6 @@
-// Module tools pins the code generators and linters used by this repository.
+// Module tools pins the code generators, linters and benchstat used by this
+// repository, and holds its Go helper programs: modproxy, and release,
+// benchreport and gomod, which scripts run with `go tool`.
 // It is deliberately separate from greeter-api, greeter-server and
 // greeter-client so that none of them inherits buf's dependency graph.
 module github.com/greeter-go/greeter/scripts/tools
@@ -7,13 +9,20 @@ go 1.26.7
 
 tool (
 	github.com/bufbuild/buf/cmd/buf
+	github.com/greeter-go/greeter/scripts/tools/benchreport
+	github.com/greeter-go/greeter/scripts/tools/gomod
+	github.com/greeter-go/greeter/scripts/tools/release
 	github.com/rhysd/actionlint/cmd/actionlint
+	golang.org/x/perf/cmd/benchstat
 	golang.org/x/vuln/cmd/govulncheck
 	google.golang.org/grpc/cmd/protoc-gen-go-grpc
 	google.golang.org/protobuf/cmd/protoc-gen-go
 )
 
-require golang.org/x/mod v0.42.0
+require (
+	golang.org/x/mod v0.42.0
+	golang.org/x/perf v0.0.0-20260908200009-22c9c6c9d4da
+)
 
 require (
 	buf.build/gen/go/bufbuild/bufplugin/protocolbuffers/go v1.36.12-20260722160903-4d94f3df3a7b.2 // indirect
@@ -35,6 +44,7 @@ require (
 	connectrpc.com/connect v1.20.0 // indirect
 	connectrpc.com/otelconnect v0.9.0 // indirect
 	github.com/Microsoft/go-winio v0.6.2 // indirect
+	github.com/aclements/go-moremath v0.0.0-20210112150236-f10218a38794 // indirect
 	github.com/antlr4-go/antlr/v4 v4.13.1 // indirect
 	github.com/bmatcuk/doublestar/v4 v4.10.0 // indirect
 	github.com/bufbuild/buf v1.73.0 // indirect

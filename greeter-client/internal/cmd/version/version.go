@@ -16,7 +16,19 @@ import (
 	"github.com/greeter-go/greeter/greeter-client/internal/output"
 )
 
-const apiModule = "github.com/greeter-go/greeter/greeter-api"
+const (
+	clientModule = "github.com/greeter-go/greeter/greeter-client"
+	apiModule    = "github.com/greeter-go/greeter/greeter-api"
+)
+
+// stamped, when a build sets it with
+//
+//	-ldflags '-X github.com/greeter-go/greeter/greeter-client/internal/cmd/version.stamped=v0.2.0'
+//
+// is the client's version: a build from the source tree needs it, for there
+// the Go toolchain can only say "(devel)". It follows greeter-server's
+// internal/version, so both binaries report their versions by the same rules.
+var stamped string
 
 // Options are the inputs of one run of version.
 type Options struct {
@@ -46,23 +58,37 @@ greeter-api taken from the tree instead of a release says so.`,
 	}
 }
 
-// Run prints the versions.
-func Run(_ context.Context, opts *Options) error {
-	client, api := "(unknown)", "(unknown)"
-	if bi, ok := opts.BuildInfo(); ok {
+// Versions returns the client's and greeter-api's versions from the build
+// information bi (ok false: none) and the link-time stamp: the stamp if set,
+// else the main module's version; greeter-api's as required, noting a
+// replacement by a directory. What is not known is "unknown".
+func Versions(bi *debug.BuildInfo, ok bool, stamp string) (client, api string) {
+	client, api = "unknown", "unknown"
+	if stamp != "" {
+		client = stamp
+	}
+	if !ok {
+		return client, api
+	}
+	if bi.Main.Path == clientModule && bi.Main.Version != "" && stamp == "" {
 		client = bi.Main.Version
-		for _, d := range bi.Deps {
-			if d.Path != apiModule {
-				continue
-			}
-			api = d.Version
-			switch {
-			case api == "(devel)":
-				api += " (built from this tree's greeter-api through go.work)"
-			case d.Replace != nil:
-				api += " (replaced by " + d.Replace.Path + ")"
+	}
+	for _, dep := range bi.Deps {
+		if dep.Path == apiModule {
+			api = dep.Version
+			if dep.Replace != nil && dep.Replace.Version == "" {
+				api += " (from " + dep.Replace.Path + ")"
 			}
 		}
+	}
+	return client, api
+}
+
+// Run prints the versions.
+func Run(_ context.Context, opts *Options) error {
+	client, api := Versions(nil, false, stamped)
+	if bi, ok := opts.BuildInfo(); ok {
+		client, api = Versions(bi, true, stamped)
 	}
 	v, err := structpb.NewStruct(map[string]any{"greeter_client": client, "greeter_api": api, "go": runtime.Version()})
 	if err != nil {
