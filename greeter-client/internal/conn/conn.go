@@ -28,12 +28,6 @@ import (
 	"github.com/greeter-go/greeter/greeter-client/internal/exitcode"
 )
 
-// The APIs greeter-client speaks.
-const (
-	APIGreeterV1  = "greeter.v1"
-	APIHelloworld = "helloworld"
-)
-
 // Options are the global settings shared by every command.
 type Options struct {
 	// Addr is any gRPC target, such as "localhost:50051" or "dns:///host:port".
@@ -51,7 +45,8 @@ type Options struct {
 
 	// Headers are "key=value" metadata sent with every call.
 	Headers []string
-	// API is APIGreeterV1 or APIHelloworld.
+	// API names the API to call, as package greeter knows them:
+	// greeter.APIGreeterV1 or greeter.APIHelloworld.
 	API string
 	// Output is "text" or "json".
 	Output string

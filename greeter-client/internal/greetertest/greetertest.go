@@ -1,8 +1,12 @@
 // Package greetertest runs a small Greeter server in process for tests: both
-// services, following the contract in the proto comments, and grpc's own
-// health service. It stands in for greeter-server, whose streaming methods
-// are built elsewhere, so every command can be tested against a real
-// grpc.Server on loopback.
+// services and grpc's own health service on a real grpc.Server on loopback,
+// so every command can be tested through a real connection.
+//
+// It has no rules: it greets whatever name it gets, as many times as it is
+// asked, and fails only where a test tells it to (see StartFailing). The
+// rules are greeter-server's (its internal/greeting), and the client meets
+// them in the system tests under test/, which run the real server; a copy
+// here would drift from them and test the client against the copy.
 package greetertest
 
 import (
@@ -13,14 +17,11 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 
 	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
 	"github.com/greeter-go/greeter/greeter-api/helloworld"
@@ -38,7 +39,16 @@ const UnhealthyService = "test.Unhealthy"
 // as its TLS credentials.
 func Start(t testing.TB, opts ...grpc.ServerOption) string {
 	t.Helper()
-	return start(t, healthpb.HealthCheckResponse_SERVING, opts...)
+	return start(t, healthpb.HealthCheckResponse_SERVING, nil, opts...)
+}
+
+// StartFailing is Start with a server that answers a request for a name in
+// fail with that name's error (a status.Error, such as InvalidArgument for a
+// name a test wants refused), and greets every other name. A stream ends
+// with the error when the name arrives, after the greetings before it.
+func StartFailing(t testing.TB, fail map[string]error, opts ...grpc.ServerOption) string {
+	t.Helper()
+	return start(t, healthpb.HealthCheckResponse_SERVING, fail, opts...)
 }
 
 // StartNotServing is Start with the server's overall health status (service
@@ -47,18 +57,19 @@ func Start(t testing.TB, opts ...grpc.ServerOption) string {
 // checking keeps calls off it.
 func StartNotServing(t testing.TB, opts ...grpc.ServerOption) string {
 	t.Helper()
-	return start(t, healthpb.HealthCheckResponse_NOT_SERVING, opts...)
+	return start(t, healthpb.HealthCheckResponse_NOT_SERVING, nil, opts...)
 }
 
-func start(t testing.TB, overall healthpb.HealthCheckResponse_ServingStatus, opts ...grpc.ServerOption) string {
+func start(t testing.TB, overall healthpb.HealthCheckResponse_ServingStatus, fail map[string]error, opts ...grpc.ServerOption) string {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := grpc.NewServer(opts...)
-	greeterv1.RegisterGreeterServiceServer(srv, v1Server{})
-	helloworld.RegisterGreeterServer(srv, helloworldServer{})
+	g := greeter{fail: fail}
+	greeterv1.RegisterGreeterServiceServer(srv, v1Server{greeter: g})
+	helloworld.RegisterGreeterServer(srv, helloworldServer{greeter: g})
 	hs := health.NewServer()
 	hs.SetServingStatus(greeterv1.GreeterService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(UnhealthyService, healthpb.HealthCheckResponse_NOT_SERVING)
@@ -69,14 +80,6 @@ func start(t testing.TB, overall healthpb.HealthCheckResponse_ServingStatus, opt
 	return lis.Addr().String()
 }
 
-// checkName is the proto's name rule, in short.
-func checkName(name string) error {
-	if strings.TrimSpace(name) == "" || len([]rune(name)) > 100 || strings.IndexFunc(name, unicode.IsControl) >= 0 {
-		return status.Error(codes.InvalidArgument, "invalid name: must be 1 to 100 characters, not only white space, no control characters")
-	}
-	return nil
-}
-
 func echo(ctx context.Context) {
 	md, _ := metadata.FromIncomingContext(ctx)
 	if v := md.Get(EchoHeader); len(v) > 0 {
@@ -84,41 +87,48 @@ func echo(ctx context.Context) {
 	}
 }
 
-func greet(prefix, name string) (string, error) {
-	if err := checkName(name); err != nil {
+// greeter greets names, and fails the ones it was told to.
+type greeter struct {
+	fail map[string]error
+}
+
+func (g greeter) greet(prefix, name string) (string, error) {
+	if err := g.fail[name]; err != nil {
 		return "", err
 	}
 	return prefix + name + "!", nil
 }
 
+// defaultCount is how many greetings a stream sends when its request asks
+// for none.
+const defaultCount = 3
+
 type v1Server struct {
 	greeterv1.UnimplementedGreeterServiceServer
+	greeter
 }
 
 var _ greeterv1.GreeterServiceServer = v1Server{}
 
-func (v1Server) SayHello(ctx context.Context, req *greeterv1.SayHelloRequest) (*greeterv1.SayHelloResponse, error) {
+func (s v1Server) SayHello(ctx context.Context, req *greeterv1.SayHelloRequest) (*greeterv1.SayHelloResponse, error) {
 	echo(ctx)
-	msg, err := greet("Hello, ", req.GetName())
+	msg, err := s.greet("Hello, ", req.GetName())
 	return &greeterv1.SayHelloResponse{Message: msg}, err
 }
 
-func (v1Server) SayHelloAgain(_ context.Context, req *greeterv1.SayHelloAgainRequest) (*greeterv1.SayHelloAgainResponse, error) {
-	msg, err := greet("Hello again, ", req.GetName())
+func (s v1Server) SayHelloAgain(_ context.Context, req *greeterv1.SayHelloAgainRequest) (*greeterv1.SayHelloAgainResponse, error) {
+	msg, err := s.greet("Hello again, ", req.GetName())
 	return &greeterv1.SayHelloAgainResponse{Message: msg}, err
 }
 
-func (v1Server) SayHelloStream(req *greeterv1.SayHelloStreamRequest, stream grpc.ServerStreamingServer[greeterv1.SayHelloStreamResponse]) error {
-	msg, err := greet("Hello, ", req.GetName())
+func (s v1Server) SayHelloStream(req *greeterv1.SayHelloStreamRequest, stream grpc.ServerStreamingServer[greeterv1.SayHelloStreamResponse]) error {
+	msg, err := s.greet("Hello, ", req.GetName())
 	if err != nil {
 		return err
 	}
 	count := req.GetCount()
 	if count == 0 {
-		count = 3
-	}
-	if count > 100 {
-		return status.Errorf(codes.InvalidArgument, "invalid count: must be 1 to 100, got %d", count)
+		count = defaultCount
 	}
 	for i := range count {
 		if i > 0 {
@@ -131,7 +141,7 @@ func (v1Server) SayHelloStream(req *greeterv1.SayHelloStreamRequest, stream grpc
 	return nil
 }
 
-func (v1Server) SayHelloGroup(stream grpc.ClientStreamingServer[greeterv1.SayHelloGroupRequest, greeterv1.SayHelloGroupResponse]) error {
+func (s v1Server) SayHelloGroup(stream grpc.ClientStreamingServer[greeterv1.SayHelloGroupRequest, greeterv1.SayHelloGroupResponse]) error {
 	var names []string
 	for {
 		req, err := stream.Recv()
@@ -141,30 +151,27 @@ func (v1Server) SayHelloGroup(stream grpc.ClientStreamingServer[greeterv1.SayHel
 		if err != nil {
 			return err
 		}
-		if err := checkName(req.GetName()); err != nil {
+		if _, err := s.greet("", req.GetName()); err != nil {
 			return err
 		}
 		names = append(names, req.GetName())
 	}
-	if len(names) == 0 {
-		return status.Error(codes.InvalidArgument, "invalid group: must hold 1 to 1000 names, got none")
-	}
-	text := names[len(names)-1]
-	if len(names) > 1 {
-		text = strings.Join(names[:len(names)-1], ", ") + " and " + text
+	text := strings.Join(names, ", ")
+	if n := len(names); n > 1 {
+		text = strings.Join(names[:n-1], ", ") + " and " + names[n-1]
 	}
 	return stream.SendAndClose(&greeterv1.SayHelloGroupResponse{Message: "Hello, " + text + "!", Count: uint32(len(names))})
 }
 
-func (v1Server) SayHelloChat(stream grpc.BidiStreamingServer[greeterv1.SayHelloChatRequest, greeterv1.SayHelloChatResponse]) error {
-	return greetEach(stream, func(msg string) *greeterv1.SayHelloChatResponse {
+func (s v1Server) SayHelloChat(stream grpc.BidiStreamingServer[greeterv1.SayHelloChatRequest, greeterv1.SayHelloChatResponse]) error {
+	return greetEach(s.greeter, stream, func(msg string) *greeterv1.SayHelloChatResponse {
 		return &greeterv1.SayHelloChatResponse{Message: msg}
 	})
 }
 
 // greetEach answers every name on a bidirectional stream with its greeting,
 // in order, until the client closes its side.
-func greetEach[Req, Resp any](stream grpc.BidiStreamingServer[Req, Resp], reply func(msg string) *Resp) error {
+func greetEach[Req, Resp any](g greeter, stream grpc.BidiStreamingServer[Req, Resp], reply func(msg string) *Resp) error {
 	for {
 		req, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
@@ -173,7 +180,7 @@ func greetEach[Req, Resp any](stream grpc.BidiStreamingServer[Req, Resp], reply 
 		if err != nil {
 			return err
 		}
-		msg, err := greet("Hello, ", any(req).(interface{ GetName() string }).GetName())
+		msg, err := g.greet("Hello, ", any(req).(interface{ GetName() string }).GetName())
 		if err != nil {
 			return err
 		}
@@ -187,21 +194,22 @@ func greetEach[Req, Resp any](stream grpc.BidiStreamingServer[Req, Resp], reply 
 // servers do, so tests see how the client reports Unimplemented.
 type helloworldServer struct {
 	helloworld.UnimplementedGreeterServer
+	greeter
 }
 
 var _ helloworld.GreeterServer = helloworldServer{}
 
-func (helloworldServer) SayHello(_ context.Context, req *helloworld.HelloRequest) (*helloworld.HelloReply, error) {
-	msg, err := greet("Hello, ", req.GetName())
+func (s helloworldServer) SayHello(_ context.Context, req *helloworld.HelloRequest) (*helloworld.HelloReply, error) {
+	msg, err := s.greet("Hello, ", req.GetName())
 	return &helloworld.HelloReply{Message: msg}, err
 }
 
-func (helloworldServer) SayHelloStreamReply(req *helloworld.HelloRequest, stream grpc.ServerStreamingServer[helloworld.HelloReply]) error {
-	msg, err := greet("Hello, ", req.GetName())
+func (s helloworldServer) SayHelloStreamReply(req *helloworld.HelloRequest, stream grpc.ServerStreamingServer[helloworld.HelloReply]) error {
+	msg, err := s.greet("Hello, ", req.GetName())
 	if err != nil {
 		return err
 	}
-	for range 3 {
+	for range defaultCount {
 		if err := stream.Send(&helloworld.HelloReply{Message: msg}); err != nil {
 			return err
 		}
@@ -209,8 +217,8 @@ func (helloworldServer) SayHelloStreamReply(req *helloworld.HelloRequest, stream
 	return nil
 }
 
-func (helloworldServer) SayHelloBidiStream(stream grpc.BidiStreamingServer[helloworld.HelloRequest, helloworld.HelloReply]) error {
-	return greetEach(stream, func(msg string) *helloworld.HelloReply {
+func (s helloworldServer) SayHelloBidiStream(stream grpc.BidiStreamingServer[helloworld.HelloRequest, helloworld.HelloReply]) error {
+	return greetEach(s.greeter, stream, func(msg string) *helloworld.HelloReply {
 		return &helloworld.HelloReply{Message: msg}
 	})
 }

@@ -1,5 +1,5 @@
 // Package bench implements "greeter-client bench", a load generator for the
-// Greeter service: it calls a unary method through the generated stubs from
+// Greeter service: it calls a unary method, through internal/greeter, from
 // many goroutines over one or more connections and reports throughput,
 // latency percentiles, a latency histogram and errors by status code.
 package bench
@@ -16,12 +16,10 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 
-	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
-	"github.com/greeter-go/greeter/greeter-api/helloworld"
-
 	"github.com/greeter-go/greeter/greeter-client/internal/cmd/hello"
 	"github.com/greeter-go/greeter/greeter-client/internal/conn"
 	"github.com/greeter-go/greeter/greeter-client/internal/exitcode"
+	"github.com/greeter-go/greeter/greeter-client/internal/greeter"
 	"github.com/greeter-go/greeter/greeter-client/internal/iostreams"
 )
 
@@ -108,27 +106,23 @@ func (o *Options) check() error {
 // invoker makes one call on one connection.
 type invoker func(ctx context.Context) error
 
-func (o *Options) invoker(cc *grpc.ClientConn) invoker {
-	name := o.Name
-	switch v1 := o.Factory.Options.API != conn.APIHelloworld; {
-	case v1 && o.Method == MethodHello:
-		c, req := greeterv1.NewGreeterServiceClient(cc), &greeterv1.SayHelloRequest{Name: name}
-		return func(ctx context.Context) error { _, err := c.SayHello(ctx, req); return err }
-	case v1:
-		c, req := greeterv1.NewGreeterServiceClient(cc), &greeterv1.SayHelloAgainRequest{Name: name}
-		return func(ctx context.Context) error { _, err := c.SayHelloAgain(ctx, req); return err }
-	case o.Method == MethodHello:
-		c, req := helloworld.NewGreeterClient(cc), &helloworld.HelloRequest{Name: name}
-		return func(ctx context.Context) error { _, err := c.SayHello(ctx, req); return err }
-	default:
-		c, req := helloworld.NewGreeterClient(cc), &helloworld.HelloRequest{Name: name}
-		return func(ctx context.Context) error { _, err := c.SayHelloAgain(ctx, req); return err }
+// invoker returns the invoker of --method on cc. Its request is built once,
+// so the calls measure the RPC alone.
+func (o *Options) invoker(client greeter.Client, cc *grpc.ClientConn) invoker {
+	method := client.SayHello(o.Name)
+	if o.Method == MethodHelloAgain {
+		method = client.SayHelloAgain(o.Name)
 	}
+	return func(ctx context.Context) error { _, err := method.Call(ctx, cc); return err }
 }
 
 // Run runs the benchmark and prints its report.
 func Run(ctx context.Context, opts *Options) error {
 	if err := opts.check(); err != nil {
+		return err
+	}
+	client, err := greeter.New(opts.Factory.Options.API)
+	if err != nil {
 		return err
 	}
 	md, err := opts.Factory.Metadata()
@@ -143,7 +137,7 @@ func Run(ctx context.Context, opts *Options) error {
 			return err
 		}
 		defer cc.Close()
-		calls[i] = opts.invoker(cc)
+		calls[i] = opts.invoker(client, cc)
 	}
 
 	if opts.Warmup > 0 {

@@ -8,8 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/greeter-go/greeter/greeter-client/internal/cmd/bench"
 	"github.com/greeter-go/greeter/greeter-client/internal/conn"
+	"github.com/greeter-go/greeter/greeter-client/internal/greeter"
 	"github.com/greeter-go/greeter/greeter-client/internal/greetertest"
 	"github.com/greeter-go/greeter/greeter-client/internal/iostreams"
 )
@@ -41,12 +45,16 @@ func TestFlags(t *testing.T) {
 	}
 }
 
+// badName is the name the test server refuses, with InvalidArgument.
+const badName = " "
+
 func newOptions(t *testing.T, format string) (*bench.Options, *strings.Builder) {
 	t.Helper()
 	ios, _, _, _ := iostreams.Test()
 	out := &strings.Builder{}
 	ios.Out = out
-	f := &conn.Factory{Options: conn.Options{Addr: greetertest.Start(t), Timeout: 5 * time.Second, ConnectTimeout: 5 * time.Second, Output: format, API: conn.APIGreeterV1}}
+	addr := greetertest.StartFailing(t, map[string]error{badName: status.Error(codes.InvalidArgument, "invalid name: refused by the test")})
+	f := &conn.Factory{Options: conn.Options{Addr: addr, Timeout: 5 * time.Second, ConnectTimeout: 5 * time.Second, Output: format, API: greeter.APIGreeterV1}}
 	return &bench.Options{IO: ios, Factory: f, Method: bench.MethodHello, Name: "bench", Total: 200, Concurrency: 4, Connections: 2, Warmup: 10}, out
 }
 
@@ -66,7 +74,7 @@ func TestRun(t *testing.T) {
 func TestRunJSONErrorsAndRate(t *testing.T) {
 	t.Parallel()
 	opts, out := newOptions(t, "json")
-	opts.Name = " " // the server rejects it: every call fails with InvalidArgument
+	opts.Name = badName // the server refuses it: every call fails with InvalidArgument
 	opts.Total, opts.Rate, opts.Warmup = 20, 400, 0
 	start := time.Now()
 	err := bench.Run(context.Background(), opts)

@@ -9,12 +9,9 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/grpc"
-
-	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
-	"github.com/greeter-go/greeter/greeter-api/helloworld"
 
 	"github.com/greeter-go/greeter/greeter-client/internal/conn"
+	"github.com/greeter-go/greeter/greeter-client/internal/greeter"
 	"github.com/greeter-go/greeter/greeter-client/internal/iostreams"
 	"github.com/greeter-go/greeter/greeter-client/internal/output"
 	"github.com/greeter-go/greeter/greeter-client/internal/rpc"
@@ -55,30 +52,20 @@ The whole conversation is one call and must end within --timeout. Under
 
 // Run holds the conversation until stdin ends and every greeting arrived.
 func Run(ctx context.Context, opts *Options) error {
-	if opts.Factory.Options.API == conn.APIHelloworld {
-		call, err := rpc.Start(ctx, opts.Factory, opts.IO.ErrOut, helloworld.Greeter_SayHelloBidiStream_FullMethodName)
-		if err != nil {
-			return err
-		}
-		stream, err := helloworld.NewGreeterClient(call.Conn).SayHelloBidiStream(call.Ctx, call.Opts...)
-		if err != nil {
-			return call.End(err)
-		}
-		return call.End(converse(opts, stream, func(name string) *helloworld.HelloRequest {
-			return &helloworld.HelloRequest{Name: name}
-		}))
-	}
-	call, err := rpc.Start(ctx, opts.Factory, opts.IO.ErrOut, greeterv1.GreeterService_SayHelloChat_FullMethodName)
+	client, err := greeter.New(opts.Factory.Options.API)
 	if err != nil {
 		return err
 	}
-	stream, err := greeterv1.NewGreeterServiceClient(call.Conn).SayHelloChat(call.Ctx, call.Opts...)
+	method := client.SayHelloChat()
+	call, err := rpc.Start(ctx, opts.Factory, opts.IO.ErrOut, method.Name)
+	if err != nil {
+		return err
+	}
+	stream, err := method.Call(call.Ctx, call.Conn, call.Opts...)
 	if err != nil {
 		return call.End(err)
 	}
-	return call.End(converse(opts, stream, func(name string) *greeterv1.SayHelloChatRequest {
-		return &greeterv1.SayHelloChatRequest{Name: name}
-	}))
+	return call.End(converse(opts, stream))
 }
 
 // converse sends stdin's names on stream while it prints the responses.
@@ -87,18 +74,13 @@ func Run(ctx context.Context, opts *Options) error {
 // server ends the call first, the sender may still be blocked reading a
 // terminal that cannot be interrupted; converse then returns without it,
 // and the process exits soon after.
-func converse[Req, Resp any, PResp interface {
-	*Resp
-	output.Message
-}](opts *Options, stream grpc.BidiStreamingClient[Req, Resp], request func(string) *Req) error {
+func converse(opts *Options, stream greeter.ChatStream) error {
 	if opts.IO.InTTY {
 		io.WriteString(opts.IO.ErrOut, "Type a name and press Enter to be greeted; end with Ctrl-D.\n")
 	}
 	sent := make(chan error, 1)
 	go func() {
-		err := opts.IO.EachLine(func(name string) error {
-			return stream.Send(request(name))
-		})
+		err := opts.IO.EachLine(stream.Send)
 		if errors.Is(err, io.EOF) {
 			// The server ended the call; Recv reports why.
 			err = nil
@@ -108,11 +90,7 @@ func converse[Req, Resp any, PResp interface {
 		}
 		sent <- err
 	}()
-	recv := func() (PResp, error) {
-		m, err := stream.Recv()
-		return PResp(m), err
-	}
-	if err := output.PrintAll(output.New(opts.IO.Out, opts.Factory.Options.Output), recv); err != nil {
+	if err := output.PrintAll(output.New(opts.IO.Out, opts.Factory.Options.Output), stream.Recv); err != nil {
 		return err
 	}
 	return <-sent

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/greeter-go/greeter/greeter-client/internal/cmd/chat"
 	"github.com/greeter-go/greeter/greeter-client/internal/conn"
 	"github.com/greeter-go/greeter/greeter-client/internal/greetertest"
@@ -23,13 +26,15 @@ func TestNoArgs(t *testing.T) {
 }
 
 // TestRunTerminal checks that a person at a terminal is told what to do, on
-// stderr, and that a bad name ends the chat with the server's reason.
+// stderr, and that a name the server refuses ends the chat with the server's
+// reason, after the greetings that came before it.
 func TestRunTerminal(t *testing.T) {
 	t.Parallel()
 	ios, in, out, errOut := iostreams.Test()
 	ios.InTTY = true
 	in.WriteString("ann\n\t\n\x01\nbob\n")
-	f := &conn.Factory{Options: conn.Options{Addr: greetertest.Start(t), Timeout: 5 * time.Second, ConnectTimeout: 5 * time.Second}}
+	refuse := map[string]error{"\x01": status.Error(codes.InvalidArgument, "invalid name: refused by the test")}
+	f := &conn.Factory{Options: conn.Options{Addr: greetertest.StartFailing(t, refuse), Timeout: 5 * time.Second, ConnectTimeout: 5 * time.Second}}
 	t.Cleanup(func() { f.Close() })
 	err := chat.Run(context.Background(), &chat.Options{IO: ios, Factory: f})
 	if err == nil || !strings.Contains(err.Error(), "InvalidArgument") {

@@ -7,10 +7,10 @@ import (
 	"context"
 
 	"github.com/spf13/cobra"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/greeter-go/greeter/greeter-client/internal/conn"
 	"github.com/greeter-go/greeter/greeter-client/internal/exitcode"
+	"github.com/greeter-go/greeter/greeter-client/internal/greeter"
 	"github.com/greeter-go/greeter/greeter-client/internal/iostreams"
 	"github.com/greeter-go/greeter/greeter-client/internal/output"
 	"github.com/greeter-go/greeter/greeter-client/internal/rpc"
@@ -55,19 +55,24 @@ it does not know --service).`,
 // Run checks health once and prints the status.
 func Run(ctx context.Context, opts *Options) error {
 	opts.Factory.DisableHealthCheck = true
-	call, err := rpc.Start(ctx, opts.Factory, opts.IO.ErrOut, healthpb.Health_Check_FullMethodName)
+	client, err := greeter.New(opts.Factory.Options.API)
 	if err != nil {
 		return err
 	}
-	resp, err := healthpb.NewHealthClient(call.Conn).Check(call.Ctx, &healthpb.HealthCheckRequest{Service: opts.Service}, call.Opts...)
+	method := client.Check(opts.Service)
+	call, err := rpc.Start(ctx, opts.Factory, opts.IO.ErrOut, method.Name)
+	if err != nil {
+		return err
+	}
+	resp, err := method.Call(call.Ctx, call.Conn, call.Opts...)
 	if err := call.End(err); err != nil {
 		return err
 	}
-	if err := output.New(opts.IO.Out, opts.Factory.Options.Output).Print(resp, resp.GetStatus().String()); err != nil {
+	if err := output.New(opts.IO.Out, opts.Factory.Options.Output).Print(resp.Response, resp.Status); err != nil {
 		return err
 	}
-	if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-		return &exitcode.UnhealthyError{Service: opts.Service, Status: resp.GetStatus().String()}
+	if !resp.Serving {
+		return &exitcode.UnhealthyError{Service: opts.Service, Status: resp.Status}
 	}
 	return nil
 }

@@ -7,12 +7,9 @@ import (
 	"context"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/protobuf/proto"
-
-	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
-	"github.com/greeter-go/greeter/greeter-api/helloworld"
 
 	"github.com/greeter-go/greeter/greeter-client/internal/conn"
+	"github.com/greeter-go/greeter/greeter-client/internal/greeter"
 	"github.com/greeter-go/greeter/greeter-client/internal/iostreams"
 	"github.com/greeter-go/greeter/greeter-client/internal/output"
 	"github.com/greeter-go/greeter/greeter-client/internal/rpc"
@@ -78,33 +75,19 @@ rejects is reported on stderr with its reason, and exit code 67.`
 
 // Run makes the call once and prints the greeting.
 func Run(ctx context.Context, opts *Options) error {
-	v1 := opts.Factory.Options.API != conn.APIHelloworld
-	method := map[[2]bool]string{
-		{true, false}:  greeterv1.GreeterService_SayHello_FullMethodName,
-		{true, true}:   greeterv1.GreeterService_SayHelloAgain_FullMethodName,
-		{false, false}: helloworld.Greeter_SayHello_FullMethodName,
-		{false, true}:  helloworld.Greeter_SayHelloAgain_FullMethodName,
-	}[[2]bool{v1, opts.Again}]
-	call, err := rpc.Start(ctx, opts.Factory, opts.IO.ErrOut, method)
+	client, err := greeter.New(opts.Factory.Options.API)
 	if err != nil {
 		return err
 	}
-	var (
-		resp interface {
-			proto.Message
-			GetMessage() string
-		}
-	)
-	switch {
-	case v1 && !opts.Again:
-		resp, err = greeterv1.NewGreeterServiceClient(call.Conn).SayHello(call.Ctx, &greeterv1.SayHelloRequest{Name: opts.Name}, call.Opts...)
-	case v1:
-		resp, err = greeterv1.NewGreeterServiceClient(call.Conn).SayHelloAgain(call.Ctx, &greeterv1.SayHelloAgainRequest{Name: opts.Name}, call.Opts...)
-	case !opts.Again:
-		resp, err = helloworld.NewGreeterClient(call.Conn).SayHello(call.Ctx, &helloworld.HelloRequest{Name: opts.Name}, call.Opts...)
-	default:
-		resp, err = helloworld.NewGreeterClient(call.Conn).SayHelloAgain(call.Ctx, &helloworld.HelloRequest{Name: opts.Name}, call.Opts...)
+	method := client.SayHello(opts.Name)
+	if opts.Again {
+		method = client.SayHelloAgain(opts.Name)
 	}
+	call, err := rpc.Start(ctx, opts.Factory, opts.IO.ErrOut, method.Name)
+	if err != nil {
+		return err
+	}
+	resp, err := method.Call(call.Ctx, call.Conn, call.Opts...)
 	if err := call.End(err); err != nil {
 		return err
 	}

@@ -9,10 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
-
 	"github.com/greeter-go/greeter/greeter-client/internal/conn"
-	"github.com/greeter-go/greeter/greeter-client/internal/exitcode"
+	"github.com/greeter-go/greeter/greeter-client/internal/greeter"
 	"github.com/greeter-go/greeter/greeter-client/internal/iostreams"
 	"github.com/greeter-go/greeter/greeter-client/internal/output"
 	"github.com/greeter-go/greeter/greeter-client/internal/rpc"
@@ -56,21 +54,26 @@ per line (blank lines are skipped). A group holds 1 to 1000 names. Only
 
 // Run streams the names and prints the group greeting.
 func Run(ctx context.Context, opts *Options) error {
-	if opts.Factory.Options.API == conn.APIHelloworld {
-		return exitcode.Usagef("hello-group needs --api greeter.v1: helloworld.Greeter has no client-streaming method")
-	}
-	call, err := rpc.Start(ctx, opts.Factory, opts.IO.ErrOut, greeterv1.GreeterService_SayHelloGroup_FullMethodName)
+	client, err := greeter.New(opts.Factory.Options.API)
 	if err != nil {
 		return err
 	}
-	stream, err := greeterv1.NewGreeterServiceClient(call.Conn).SayHelloGroup(call.Ctx, call.Opts...)
+	method, err := client.SayHelloGroup()
+	if err != nil {
+		return err
+	}
+	call, err := rpc.Start(ctx, opts.Factory, opts.IO.ErrOut, method.Name)
+	if err != nil {
+		return err
+	}
+	stream, err := method.Call(call.Ctx, call.Conn, call.Opts...)
 	if err != nil {
 		return call.End(err)
 	}
 	send := func(name string) error {
 		// Send reports io.EOF when the server has ended the call early;
 		// CloseAndRecv then returns the status that says why.
-		if err := stream.Send(&greeterv1.SayHelloGroupRequest{Name: name}); err != nil && !errors.Is(err, io.EOF) {
+		if err := stream.Send(name); err != nil && !errors.Is(err, io.EOF) {
 			return err
 		}
 		return nil

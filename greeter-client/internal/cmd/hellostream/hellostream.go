@@ -7,14 +7,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/protobuf/types/known/durationpb"
-
-	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
-	"github.com/greeter-go/greeter/greeter-api/helloworld"
 
 	"github.com/greeter-go/greeter/greeter-client/internal/cmd/hello"
 	"github.com/greeter-go/greeter/greeter-client/internal/conn"
-	"github.com/greeter-go/greeter/greeter-client/internal/exitcode"
+	"github.com/greeter-go/greeter/greeter-client/internal/greeter"
 	"github.com/greeter-go/greeter/greeter-client/internal/iostreams"
 	"github.com/greeter-go/greeter/greeter-client/internal/output"
 	"github.com/greeter-go/greeter/greeter-client/internal/rpc"
@@ -65,33 +61,24 @@ Under --api helloworld it calls SayHelloStreamReply, which has neither
 
 // Run calls the streaming method and prints every greeting.
 func Run(ctx context.Context, opts *Options) error {
-	if opts.Factory.Options.API == conn.APIHelloworld {
-		if opts.CountOrIntervalSet {
-			return exitcode.Usagef("--count and --interval need --api greeter.v1: helloworld's SayHelloStreamReply has neither")
-		}
-		return runHelloworld(ctx, opts)
-	}
-	call, err := rpc.Start(ctx, opts.Factory, opts.IO.ErrOut, greeterv1.GreeterService_SayHelloStream_FullMethodName)
+	client, err := greeter.New(opts.Factory.Options.API)
 	if err != nil {
 		return err
 	}
-	req := &greeterv1.SayHelloStreamRequest{Name: opts.Name, Count: opts.Count}
-	if opts.Interval != 0 {
-		req.Interval = durationpb.New(opts.Interval)
-	}
-	stream, err := greeterv1.NewGreeterServiceClient(call.Conn).SayHelloStream(call.Ctx, req, call.Opts...)
-	if err != nil {
-		return call.End(err)
-	}
-	return call.End(output.PrintAll(output.New(opts.IO.Out, opts.Factory.Options.Output), stream.Recv))
-}
-
-func runHelloworld(ctx context.Context, opts *Options) error {
-	call, err := rpc.Start(ctx, opts.Factory, opts.IO.ErrOut, helloworld.Greeter_SayHelloStreamReply_FullMethodName)
+	method, err := client.SayHelloStream(greeter.StreamRequest{
+		Name:               opts.Name,
+		Count:              opts.Count,
+		Interval:           opts.Interval,
+		CountOrIntervalSet: opts.CountOrIntervalSet,
+	})
 	if err != nil {
 		return err
 	}
-	stream, err := helloworld.NewGreeterClient(call.Conn).SayHelloStreamReply(call.Ctx, &helloworld.HelloRequest{Name: opts.Name}, call.Opts...)
+	call, err := rpc.Start(ctx, opts.Factory, opts.IO.ErrOut, method.Name)
+	if err != nil {
+		return err
+	}
+	stream, err := method.Call(call.Ctx, call.Conn, call.Opts...)
 	if err != nil {
 		return call.End(err)
 	}

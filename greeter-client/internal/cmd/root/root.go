@@ -21,6 +21,7 @@ import (
 	"github.com/greeter-go/greeter/greeter-client/internal/cmd/version"
 	"github.com/greeter-go/greeter/greeter-client/internal/conn"
 	"github.com/greeter-go/greeter/greeter-client/internal/exitcode"
+	"github.com/greeter-go/greeter/greeter-client/internal/greeter"
 	"github.com/greeter-go/greeter/greeter-client/internal/iostreams"
 	"github.com/greeter-go/greeter/greeter-client/internal/output"
 	"github.com/greeter-go/greeter/greeter-client/internal/telemetry"
@@ -117,7 +118,7 @@ report.
 	fl.StringArrayVarP(&o.Headers, "header", "H", nil, "metadata key=value sent with every call (repeatable; the variable takes a comma-separated list)")
 	fl.StringVarP(&o.Output, "output", "o", output.Text, "output format: text, or json (one protojson object per response and line)")
 	fl.BoolVarP(&o.Verbose, "verbose", "v", false, "print headers, trailers, status and timing of each call on stderr")
-	fl.StringVar(&o.API, "api", conn.APIGreeterV1, "API to call: greeter.v1, or helloworld for canonical helloworld servers")
+	fl.StringVar(&o.API, "api", greeter.APIGreeterV1, "API to call: greeter.v1, or helloworld for canonical helloworld servers")
 	fl.VisitAll(func(fl *pflag.Flag) {
 		fl.Usage += fmt.Sprintf(" [$%s]", env.name(fl.Name))
 	})
@@ -159,7 +160,7 @@ func validate(env *env, o *conn.Options) error {
 		return exitcode.Usagef("%s must be more than 0, got %s", env.ref("connect-timeout"), o.ConnectTimeout)
 	case o.Output != output.Text && o.Output != output.JSON:
 		return exitcode.Usagef("%s must be text or json, got %q", env.ref("output"), o.Output)
-	case o.API != conn.APIGreeterV1 && o.API != conn.APIHelloworld:
+	case o.API != greeter.APIGreeterV1 && o.API != greeter.APIHelloworld:
 		return exitcode.Usagef("%s must be greeter.v1 or helloworld, got %q", env.ref("api"), o.API)
 	}
 	return nil
