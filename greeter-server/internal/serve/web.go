@@ -7,12 +7,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 
+	"connectrpc.com/connect"
 	"connectrpc.com/vanguard"
 	"connectrpc.com/vanguard/vanguardgrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/tap"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/greeter-go/greeter/greeter-server/internal/web"
 )
@@ -35,6 +38,9 @@ import (
 // from webGRPC, the page, and CORS for origins.
 func (s *Server) newWebServer(webGRPC *grpc.Server, origins []string) (*http.Server, error) {
 	transcoder, err := vanguardgrpc.NewTranscoder(webGRPC,
+		vanguard.WithCodec(func(res vanguard.TypeResolver) vanguard.Codec {
+			return requestJSONCodec{vanguard.NewJSONCodec(res)}
+		}),
 		vanguard.WithDefaultServiceOptions(
 			// vanguard's default is 4 GiB: take no more than gRPC does.
 			vanguard.WithMaxMessageBufferBytes(MaxRecvMsgSize),
@@ -49,7 +55,7 @@ func (s *Server) newWebServer(webGRPC *grpc.Server, origins []string) (*http.Ser
 	mux.Handle("GET /{$}", page)
 	mux.Handle("GET /greet.js", page)
 	mux.Handle("GET /greet.css", page)
-	mux.Handle("/", s.callLimits(transcoder))
+	mux.Handle("/", s.callLimits(connectContentTypes(methodPaths(webGRPC), transcoder)))
 	handler, err := web.CORS(origins, mux)
 	if err != nil {
 		return nil, fmt.Errorf("--cors-origin: %w", err)
@@ -72,6 +78,65 @@ func (s *Server) newWebServer(webGRPC *grpc.Server, origins []string) (*http.Ser
 		},
 		ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
 	}, nil
+}
+
+// requestJSONCodec is vanguard's JSON codec, which decodes only what clients
+// send (the server side speaks protobuf), with its errors marked
+// INVALID_ARGUMENT: a request body that is not JSON of the request message is
+// the client's mistake, which vanguard would otherwise answer with UNKNOWN and
+// HTTP 500.
+type requestJSONCodec struct{ *vanguard.JSONCodec }
+
+func (c requestJSONCodec) Unmarshal(data []byte, msg proto.Message) error {
+	if err := c.JSONCodec.Unmarshal(data, msg); err != nil {
+		return connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("the request body is not JSON of %s: %w", msg.ProtoReflect().Descriptor().FullName(), err))
+	}
+	return nil
+}
+
+// methodPaths returns the URL path of every method g serves:
+// /greeter.v1.GreeterService/SayHello.
+func methodPaths(g *grpc.Server) map[string]bool {
+	paths := map[string]bool{}
+	for svc, info := range g.GetServiceInfo() {
+		for _, m := range info.Methods {
+			paths["/"+svc+"/"+m.Name] = true
+		}
+	}
+	return paths
+}
+
+// acceptPost lists the content types a POST to a method may have: Connect
+// unary and streaming, gRPC-Web, and gRPC.
+const acceptPost = "application/json, application/proto, application/connect+json, application/connect+proto, application/grpc-web, application/grpc-web+proto, application/grpc-web-text, application/grpc"
+
+// connectContentTypes makes POSTs to the API's methods plain Connect calls
+// as far as their content type goes, before vanguard sees them. A unary call
+// of JSON or binary protobuf needs no Connect-Protocol-Version header (the
+// protocol makes it optional, and curl users do not send it; vanguard would
+// otherwise take the call for REST and answer 404), and any other content
+// type is answered 415 Unsupported Media Type, naming those it supports, as
+// the Connect protocol asks.
+func connectContentTypes(methods map[string]bool, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || !methods[r.URL.Path] {
+			h.ServeHTTP(w, r)
+			return
+		}
+		mediaType, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+		switch mediaType = strings.ToLower(strings.TrimSpace(mediaType)); {
+		case mediaType == "application/json" || mediaType == "application/proto":
+			if r.Header.Get("Connect-Protocol-Version") == "" {
+				r.Header.Set("Connect-Protocol-Version", "1")
+			}
+		case strings.HasPrefix(mediaType, "application/connect+"), strings.HasPrefix(mediaType, "application/grpc"):
+		default:
+			w.Header().Set("Accept-Post", acceptPost)
+			http.Error(w, fmt.Sprintf("unsupported content type %q: send application/json (Connect, JSON), application/proto (Connect, binary), or one of: %s", mediaType, acceptPost), http.StatusUnsupportedMediaType)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // callLimits gives each call the same life limits that the tap handle
