@@ -41,7 +41,7 @@ func CORS(origins []string, h http.Handler) (http.Handler, error) {
 	}
 	allowed := make(map[string]bool, len(origins))
 	for _, o := range origins {
-		if err := checkOrigin(o); err != nil {
+		if err := CheckOrigin(o); err != nil {
 			return nil, err
 		}
 		allowed[o] = true
@@ -72,9 +72,9 @@ func CORS(origins []string, h http.Handler) (http.Handler, error) {
 	}), nil
 }
 
-// checkOrigin returns an error unless o is an origin as browsers send it:
+// CheckOrigin returns an error unless o is an origin as browsers send it:
 // http or https, a host, an optional port, and nothing else.
-func checkOrigin(o string) error {
+func CheckOrigin(o string) error {
 	u, err := url.Parse(o)
 	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
 		u.User == nil && u.Path == "" && u.RawQuery == "" && u.Fragment == "" && u.Scheme+"://"+u.Host == o {
