@@ -8,6 +8,7 @@
 # every module,
 # tidy go.mod files and GOWORK=off builds, end-to-end runs of the real
 # binaries and of greeter-server with real peers (scripts/test-peers.sh),
+# greeter-server's page in headless Chromium (scripts/test-browser.sh),
 # three replicas on network hosts (namespaces) that are cut off, crashed and
 # restarted (scripts/test-fleet.sh), the container image run for real
 # (scripts/test-image.sh), and one short round of the benchmarks. Stops at
@@ -59,6 +60,8 @@ run_sh_greets() {
 step "end to end: scripts/run.sh" run_sh_greets
 
 step "end to end: greeter-client against greeter-server" scripts/test-client-e2e.sh
+
+step "browser: the greeting page in headless Chromium (scripts/test-browser.sh)" scripts/test-browser.sh
 
 step "fleet: a silent replica, a crash and a rolling restart on network hosts (scripts/test-fleet.sh)" \
   scripts/test-fleet.sh

@@ -53,10 +53,25 @@ func TestNonGRPCTraffic(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer conn.Close()
-		_, _ = conn.Write([]byte("GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: test\r\n\r\n"))
+		// The port serves HTTP/1.1 too (Connect, gRPC-Web, the page at /).
+		_, _ = conn.Write([]byte("GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: test\r\nConnection: close\r\n\r\n"))
 		got := readUntilClosed(t, conn, 10*time.Second)
-		if strings.HasPrefix(string(got), "HTTP/1.1 200") {
-			t.Errorf("HTTP/1.1 GET got a 200 answer: %q", got)
+		if !strings.HasPrefix(string(got), "HTTP/1.1 200") || !strings.Contains(string(got), "<form") {
+			t.Errorf("HTTP/1.1 GET / = %.200q, want 200 with the greeting page", got)
+		}
+		srv.checkServing(t)
+	})
+
+	t.Run("malformed HTTP/1.1 request", func(t *testing.T) {
+		conn, err := net.Dial("tcp", srv.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		_, _ = conn.Write([]byte("GET / HTTP/1.1\r\nHost localhost\r\n\r\n"))
+		got := readUntilClosed(t, conn, 10*time.Second)
+		if !strings.HasPrefix(string(got), "HTTP/1.1 400") {
+			t.Errorf("malformed HTTP/1.1 request = %.200q, want 400 and the connection closed", got)
 		}
 		srv.checkServing(t)
 	})

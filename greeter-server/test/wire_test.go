@@ -197,8 +197,12 @@ func TestRawFrames(t *testing.T) {
 			wantHTTP: "200", wantStatus: "13", wantMessage: "compressed flag"},
 		{name: "unknown compressor", contentType: "application/grpc", body: frame(true, uint32(len(valid)), valid), extra: []string{"grpc-encoding", "brotli9000"},
 			wantHTTP: "200", wantStatus: "12", wantMessage: "brotli9000"},
-		{name: "wrong content-type", contentType: "application/json", body: []byte(`{"name":"x"}`),
-			wantHTTP: "415", wantStatus: "3", wantMessage: "content-type"},
+		// A first request that is not application/grpc puts the connection on
+		// the HTTP side: JSON is a Connect call, anything else is refused.
+		{name: "JSON is Connect", contentType: "application/json", body: []byte(`{"name":"x"}`),
+			wantHTTP: "200", wantData: "Hello, x!"},
+		{name: "wrong content-type", contentType: "text/plain", body: []byte(`name=x`),
+			wantHTTP: "415", wantData: "unsupported content type"},
 		{name: "unknown method", contentType: "application/grpc", body: frame(false, uint32(len(valid)), valid),
 			wantHTTP: "200", wantStatus: "12"},
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/greeter-go/greeter/greeter-server/internal/serve"
 	"github.com/greeter-go/greeter/greeter-server/internal/telemetry"
 	"github.com/greeter-go/greeter/greeter-server/internal/version"
+	"github.com/greeter-go/greeter/greeter-server/internal/web"
 )
 
 // EnvPrefix starts the name of the environment variable of every flag:
@@ -48,6 +49,12 @@ func NewCmd(stdout, stderr io.Writer, getenv func(string) string, runF func(*cob
 		Long: `greeter-server serves greeter.v1.GreeterService and the canonical
 helloworld.Greeter service on one port, with the standard gRPC health service
 and server reflection, and stops gracefully on SIGINT or SIGTERM.
+
+The same port speaks native gRPC, gRPC-Web, and the Connect protocol (JSON or
+binary protobuf over HTTP/1.1 or HTTP/2, so curl can call it:
+curl -H 'Content-Type: application/json' -d '{"name":"Ann"}'
+http://localhost:50051/greeter.v1.GreeterService/SayHello), and serves a
+greeting page at / for browsers (/?name=Ann greets at once).
 
 Every flag can also be set by the environment variable named after it:
 --log-level is GREETER_SERVER_LOG_LEVEL. A flag on the command line wins.
@@ -101,6 +108,11 @@ latency histograms carry its trace id as an OpenMetrics exemplar.`,
 			opts.Config.Logger = logger
 			opts.Config.Version = version.Get().Server
 			opts.Config.DisableReflection = !reflection
+			for _, origin := range opts.Config.CORSOrigins {
+				if err := web.CheckOrigin(origin); err != nil {
+					return fmt.Errorf("invalid --cors-origin: %w", err)
+				}
+			}
 			if runF != nil {
 				return runF(cmd, opts)
 			}
@@ -122,6 +134,7 @@ latency histograms carry its trace id as an OpenMetrics exemplar.`,
 	f.StringVar(&opts.LogFormat, "log-format", "text", "log format: text or json")
 	f.DurationVar(&opts.Config.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "after SIGINT or SIGTERM, how long open calls may run before they are cut")
 	f.DurationVar(&opts.Config.StreamGrace, "stream-grace", 5*time.Second, "after SIGINT or SIGTERM, how long open streams may run before they are told to finish with UNAVAILABLE")
+	f.StringSliceVar(&opts.Config.CORSOrigins, "cors-origin", nil, "an origin (scheme://host[:port]) whose web pages may call the API over Connect and gRPC-Web; repeat the flag or separate origins with commas; the server's own page needs none (default none: other origins are refused)")
 	f.BoolVar(&reflection, "reflection", true, "serve gRPC server reflection, so tools such as grpcurl can list and call the API without its proto files")
 	f.VisitAll(func(fl *pflag.Flag) {
 		fl.Usage += fmt.Sprintf(" [$%s]", env.name(fl.Name))

@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -37,7 +38,7 @@ func TestFlagsAndEnv(t *testing.T) {
 	}{
 		{desc: "defaults", want: func(o *cli.Options) bool {
 			return o.Config.Addr == "localhost:50051" && o.Config.ShutdownTimeout == 15*time.Second && o.Config.StreamGrace == 5*time.Second &&
-				o.LogLevel == "info" && o.LogFormat == "text" && o.Config.MetricsAddr == "" && o.Config.TLS.Cert == ""
+				o.LogLevel == "info" && o.LogFormat == "text" && o.Config.MetricsAddr == "" && o.Config.TLS.Cert == "" && len(o.Config.CORSOrigins) == 0
 		}},
 		{desc: "env", env: map[string]string{
 			"GREETER_SERVER_ADDR": ":6000", "GREETER_SERVER_TLS_CERT": "c.pem", "GREETER_SERVER_TLS_KEY": "k.pem", "GREETER_SERVER_TLS_CLIENT_CA": "ca.pem",
@@ -52,6 +53,15 @@ func TestFlagsAndEnv(t *testing.T) {
 			env: map[string]string{"GREETER_SERVER_ADDR": ":6000", "GREETER_SERVER_LOG_LEVEL": "debug", "GREETER_SERVER_LOG_FORMAT": "json", "GREETER_SERVER_REFLECTION": "false"},
 			want: func(o *cli.Options) bool {
 				return o.Config.Addr == "127.0.0.1:7000" && o.LogLevel == "warn" && o.LogFormat == "json" && !o.Config.DisableReflection
+			}},
+		{desc: "CORS origins from env, comma-separated", env: map[string]string{"GREETER_SERVER_CORS_ORIGIN": "https://app.example.com,http://localhost:3000"},
+			want: func(o *cli.Options) bool {
+				return slices.Equal(o.Config.CORSOrigins, []string{"https://app.example.com", "http://localhost:3000"})
+			}},
+		{desc: "CORS origins from repeated flags win over env", args: []string{"--cors-origin", "https://a.example", "--cors-origin", "https://b.example"},
+			env: map[string]string{"GREETER_SERVER_CORS_ORIGIN": "https://app.example.com"},
+			want: func(o *cli.Options) bool {
+				return slices.Equal(o.Config.CORSOrigins, []string{"https://a.example", "https://b.example"})
 			}},
 		{desc: "the client's variables are not read", env: map[string]string{"GREETER_CLIENT_ADDR": "greeter.example:443", "GREETER_CLIENT_TIMEOUT": "1s"},
 			want: func(o *cli.Options) bool { return o.Config.Addr == "localhost:50051" }},
@@ -117,6 +127,8 @@ func TestRejectsBadValues(t *testing.T) {
 		{env: map[string]string{"GREETER_STREAM_GRACE": "soon"}, want: `invalid $GREETER_STREAM_GRACE "soon"`},
 		{env: map[string]string{"GREETER_SERVER_REFLECTION": "maybe"}, want: `invalid $GREETER_SERVER_REFLECTION "maybe"`},
 		{args: []string{"extra"}, want: "unknown command"},
+		{args: []string{"--cors-origin", "https://app.example.com/"}, want: `invalid --cors-origin: CORS origin "https://app.example.com/"`},
+		{env: map[string]string{"GREETER_SERVER_CORS_ORIGIN": "app.example.com"}, want: `invalid --cors-origin: CORS origin "app.example.com"`},
 	}
 	for _, tt := range tests {
 		_, _, err := parse(t, tt.args, tt.env)
@@ -137,7 +149,7 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 		"--tls-cert", "$GREETER_SERVER_TLS_CERT", "--tls-key", "$GREETER_SERVER_TLS_KEY", "--tls-client-ca", "$GREETER_SERVER_TLS_CLIENT_CA",
 		"--metrics-addr", "$GREETER_SERVER_METRICS_ADDR", "(default off)", "--reflection", "(default true)",
 		"--log-level", `(default "info")`, "--log-format", `(default "text")`,
-		"--shutdown-timeout", "(default 15s)", "--stream-grace", "(default 5s)", "--version",
+		"--shutdown-timeout", "(default 15s)", "--cors-origin", "$GREETER_SERVER_CORS_ORIGIN", "curl -H", "--stream-grace", "(default 5s)", "--version",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--help output does not contain %q:\n%s", want, out)

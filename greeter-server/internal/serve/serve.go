@@ -1,11 +1,13 @@
 // Package serve builds greeter-server's gRPC server — both Greeter services,
 // health, reflection, limits, TLS and interceptors — and runs it until its
-// context ends, then shuts it down gracefully.
+// context ends, then shuts it down gracefully. The same port also serves
+// Connect, gRPC-Web and a greeting page over HTTP (see web.go), from the same
+// services; router.go sorts the connections.
 package serve
 
 import (
 	"context"
-	"errors"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -157,6 +159,9 @@ type Config struct {
 	// and channelz, for live debugging (see startAdmin). Never the public
 	// port.
 	AdminAddr string
+	// CORSOrigins are the origins ("https://app.example.com") whose pages
+	// may call the API over Connect and gRPC-Web; none by default.
+	CORSOrigins []string
 }
 
 // errDraining ends the streams still open when the stream grace period of a
@@ -174,7 +179,13 @@ const healthWatch = "/grpc.health.v1.Health/Watch"
 
 // Server is greeter-server's gRPC server.
 type Server struct {
-	grpc      *grpc.Server
+	grpc *grpc.Server
+	// webGRPC, web, tlsConfig and routers serve HTTP on the same port; see
+	// web.go.
+	webGRPC   *grpc.Server
+	web       *http.Server
+	tlsConfig *tls.Config
+	routers   routers
 	health    *health.Server
 	metrics   *observe.Metrics
 	drain     context.Context
@@ -204,13 +215,14 @@ func New(cfg Config) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	creds, tlsReload, err := cfg.TLS.credentials(logger)
+	tlsConfig, tlsReload, err := cfg.TLS.config(logger)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{
 		health:        health.NewServer(),
 		logger:        logger,
+		tlsConfig:     tlsConfig,
 		tlsReload:     tlsReload,
 		tapLimits:     map[string]callLimit{},
 		streamTooLong: tooLong(maxStreamDuration),
@@ -246,18 +258,25 @@ func New(cfg Config) (*Server, error) {
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
 	}
-	if creds != nil {
-		opts = append(opts, grpc.Creds(creds))
+	if tlsConfig != nil {
+		opts = append(opts, grpc.Creds(handshakenTLS{}))
 	}
 	if cfg.Tracing != nil {
 		opts = append(opts, cfg.Tracing.ServerOption())
 	}
 	s.grpc = grpc.NewServer(opts...)
-	greeterv1.RegisterGreeterServiceServer(s.grpc, service.NewGreeterV1())
-	helloworld.RegisterGreeterServer(s.grpc, service.NewHelloworld())
-	healthpb.RegisterHealthServer(s.grpc, s.health)
-	if !cfg.DisableReflection {
-		reflection.Register(s.grpc)
+	s.webGRPC = grpc.NewServer(opts...)
+	for _, g := range []*grpc.Server{s.grpc, s.webGRPC} {
+		greeterv1.RegisterGreeterServiceServer(g, service.NewGreeterV1())
+		helloworld.RegisterGreeterServer(g, service.NewHelloworld())
+		healthpb.RegisterHealthServer(g, s.health)
+		if !cfg.DisableReflection {
+			reflection.Register(g)
+		}
+	}
+	if s.web, err = s.newWebServer(s.webGRPC, cfg.CORSOrigins); err != nil {
+		tlsReload.close()
+		return nil, err
 	}
 	for _, name := range Services() {
 		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
@@ -265,6 +284,7 @@ func New(cfg Config) (*Server, error) {
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	if s.metrics != nil {
 		s.metrics.Initialize(s.grpc)
+		s.metrics.Initialize(s.webGRPC)
 	}
 	for name, info := range s.grpc.GetServiceInfo() {
 		for _, m := range info.Methods {
@@ -386,13 +406,11 @@ func callStatus(ctx context.Context, err error) error {
 	return err
 }
 
-// Serve accepts connections on lis until Shutdown. It returns nil once the
+// Serve accepts connections on lis until Shutdown: native gRPC, and Connect,
+// gRPC-Web and the page over HTTP (see serveRouted). It returns nil once the
 // server has stopped.
 func (s *Server) Serve(lis net.Listener) error {
-	if err := s.grpc.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
-		return fmt.Errorf("serve on %s: %w", lis.Addr(), err)
-	}
-	return nil
+	return s.serveRouted(lis)
 }
 
 // MetricsHandler serves the server's Prometheus metrics, or is nil when
@@ -414,8 +432,10 @@ func (s *Server) Shutdown(timeout, streamGrace time.Duration) (forced bool) {
 	defer s.tlsReload.close()
 	s.health.Shutdown()
 	stopped := make(chan struct{})
+	webCtx, cutWeb := context.WithCancel(context.Background())
+	defer cutWeb()
 	go func() {
-		s.grpc.GracefulStop()
+		s.gracefulStop(webCtx)
 		close(stopped)
 	}()
 	defer s.stopDrain(nil)
@@ -435,6 +455,7 @@ func (s *Server) Shutdown(timeout, streamGrace time.Duration) (forced bool) {
 			// streamGrace) so that, when the two timers fire together, they
 			// still end with Unavailable wherever they can.
 			s.stopDrain(errDraining)
+			cutWeb()
 			s.grpc.Stop()
 			<-stopped
 			return true

@@ -12,8 +12,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"google.golang.org/grpc/credentials"
 )
 
 // TLSReloadInterval is how often the server re-reads its TLS files, so that
@@ -53,11 +51,11 @@ func (f TLSFiles) mode() string {
 	}
 }
 
-// credentials returns the transport credentials for f, or nil for plaintext,
-// and the reloader that keeps them current, which the caller must stop. The
+// config returns the TLS configuration for f, or nil for plaintext, and the
+// reloader that keeps it current, which the caller must stop. The
 // files must be good now: a missing or broken file is an error here, and only
 // later, once the server is up, a warning.
-func (f TLSFiles) credentials(logger *slog.Logger) (credentials.TransportCredentials, *tlsReloader, error) {
+func (f TLSFiles) config(logger *slog.Logger) (*tls.Config, *tlsReloader, error) {
 	if f.Cert == "" && f.Key == "" {
 		if f.ClientCA != "" {
 			return nil, nil, errors.New("--tls-client-ca needs --tls-cert and --tls-key: mutual TLS is TLS first")
@@ -76,13 +74,13 @@ func (f TLSFiles) credentials(logger *slog.Logger) (credentials.TransportCredent
 	}
 	r.publish()
 	go r.run(tlsReloadInterval)
-	// Every handshake takes the configuration current at that moment;
-	// grpc-go adds its defaults (ALPN "h2") to it. Connections already open
-	// keep what they were made with, so no call is dropped by a change.
-	return credentials.NewTLS(&tls.Config{
+	// Every handshake takes the configuration current at that moment.
+	// Connections already open keep what they were made with, so no call is
+	// dropped by a change.
+	return &tls.Config{
 		MinVersion:         tls.VersionTLS12,
 		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return r.current.Load(), nil },
-	}), r, nil
+	}, r, nil
 }
 
 // tlsReloader holds the server's current TLS configuration and, every
@@ -105,7 +103,7 @@ type tlsReloader struct {
 
 	// The last good material and the file contents it came from, and the
 	// last warning logged for each, are only used by run (and by
-	// credentials, before run starts).
+	// config, before run starts).
 	cert                   tls.Certificate
 	clientCAs              *x509.CertPool
 	certPEM, keyPEM, caPEM []byte
@@ -176,7 +174,10 @@ func (r *tlsReloader) warn(last string, err error, msg string) string {
 
 // publish makes the loaded material the one new handshakes use.
 func (r *tlsReloader) publish() {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{r.cert}}
+	// ALPN: gRPC clients ask for h2 (grpc-go insists on it); browsers and
+	// other HTTP clients may take either. The router sorts them after the
+	// handshake.
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{r.cert}, NextProtos: []string{"h2", "http/1.1"}}
 	if r.clientCAs != nil {
 		cfg.ClientCAs = r.clientCAs
 		cfg.ClientAuth = tls.RequireAndVerifyClientCert
