@@ -286,7 +286,9 @@ func renameTree(root, old, new string) (*result, error) {
 		base := filepath.Base(rel)
 		switch {
 		case strings.HasSuffix(base, ".pb.go"):
-			if _, n := replacePath(string(data), old, new); n > 0 {
+			// Plain containment: in a raw descriptor the path may follow
+			// a length byte that looks like a letter or digit.
+			if strings.Contains(string(data), old) {
 				r.generated = append(r.generated, rel)
 			}
 			return nil
