@@ -41,7 +41,7 @@ export GIT_COMMITTER_NAME="Rename Test" GIT_COMMITTER_EMAIL="rename-test@example
 
 git clone -q "$root" "$tmp/repo"
 cd "$tmp/repo"
-old=$(go -C scripts/tools run ./rename -current)
+old=$(go -C scripts/tools run ./rename -root "$PWD" -current)
 new=example.com/acme/greeter
 # Inside a clone that has been renamed to it already (the --full run), rename
 # once more: that tests a second rename.
@@ -57,11 +57,11 @@ grep -E '^renamed |^nothing names ' "$tmp/out"
 if git grep -n -F --untracked -e "$old"; then
   fail "the renamed clone still names $old (above)"
 fi
-[[ $(go -C scripts/tools run ./rename -current) == "$new" ]] || fail "greeter-api/go.mod does not have the new path"
+[[ $(go -C scripts/tools run ./rename -root "$PWD" -current) == "$new" ]] || fail "greeter-api/go.mod does not have the new path"
 for mod in $(git ls-files '*go.mod'); do
   grep -q "^module $new/" "$mod" || fail "$mod: module path is not under $new: $(grep '^module' "$mod")"
 done
-grep -q "go_package_prefix" buf.gen.yaml && grep -q "value: $new/greeter-api$" buf.gen.yaml ||
+grep -A1 go_package_prefix buf.gen.yaml | grep -q "value: $new/greeter-api$" ||
   fail "buf.gen.yaml's go_package_prefix is not $new/greeter-api"
 grep -q "^replace $new/greeter-api v[^ ]* => ./greeter-api$" go.work || fail "go.work's greeter-api replace line is not renamed"
 # The wire names stay.

@@ -4,8 +4,10 @@
 # Runs every check of the repository, the same way CI does: the API rules
 # (buf lint, format, breaking changes, generated-code drift), gofmt,
 # actionlint over the CI workflows, go vet and go test -race in every module,
-# tidy go.mod files and GOWORK=off builds, end-to-end runs of the real
-# binaries and of greeter-server with real peers (scripts/test-peers.sh),
+# tidy go.mod files and GOWORK=off builds, a renamed clone that must still
+# compile (scripts/test-rename.sh; --full runs this script in it), end-to-end
+# runs of the real binaries and of greeter-server with real peers
+# (scripts/test-peers.sh),
 # three replicas on network hosts (namespaces) that are cut off, crashed and
 # restarted (scripts/test-fleet.sh), the container image run for real
 # (scripts/test-image.sh), and one short round of the benchmarks. Stops at
@@ -45,6 +47,7 @@ done
 
 step "go.mod files are tidy and every module builds with GOWORK=off" scripts/tidy.sh --check
 step "release workflow and outside use (go get, go install @tag)" scripts/test-release.sh
+step "rename: a renamed clone is consistent and compiles (scripts/test-rename.sh)" scripts/test-rename.sh
 
 step "end to end: scripts/run.sh" bash -c '
   out=$(GREETER_SERVER_ADDR=127.0.0.1:0 scripts/run.sh end-to-end)
