@@ -25,16 +25,19 @@
 #     by hand: copy proto/greeter/v1 to proto/NAME/v1 with `package NAME.v1;`
 #     and the service renamed, run scripts/generate.sh, serve the new service
 #     next to (or, for a brand-new API with no clients yet, instead of) the
-#     old one in greeter-server/internal/service, point greeter-client at it,
-#     and refresh the buf breaking baseline with your first release
-#     (scripts/release.sh). Keep helloworld.Greeter as it is: its value is
-#     that gRPC's helloworld examples in every language can call it.
+#     old one in greeter-server/internal/service, and point greeter-client
+#     at it. Removing greeter.v1 then fails buf breaking in scripts/test.sh,
+#     as it should; only if your copy has never released its API, rebuild
+#     the baseline: scripts/buf build --exclude-source-info -o
+#     proto/released-api.binpb. Keep helloworld.Greeter as it is: its value
+#     is that gRPC's helloworld examples in every language can call it.
 #   - Release tags and changelogs: tags of the old path name modules that
 #     no longer exist here, so a copy starts its own releases.
 set -euo pipefail
 
+# usage prints the comment above, without its "# ".
 usage() {
-  echo "usage: scripts/rename.sh [--force] NEW_PATH   (e.g. scripts/rename.sh example.com/acme/greeter)" >&2
+  sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;s/^Usage:/usage:/;p}' "${BASH_SOURCE[0]}" >&2
   exit 2
 }
 force=false
@@ -43,7 +46,7 @@ if [[ ${1:-} == --force ]]; then
   shift
 fi
 (($# == 1)) || usage
-[[ $1 != -* ]] || usage
+[[ $1 != -* ]] || usage # -h, --help
 new=$1
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
