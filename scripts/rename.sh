@@ -65,7 +65,10 @@ fi
 
 rename "$new"
 echo "regenerating greeter-api's code (scripts/generate.sh)..."
-scripts/generate.sh
+scripts/generate.sh || {
+  echo "rename: scripts/generate.sh failed; everything else is renamed: fix that and run scripts/generate.sh" >&2
+  exit 1
+}
 
 if left=$(rename -check "$old"); then
   echo "nothing names $old any more"
