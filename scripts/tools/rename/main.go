@@ -129,6 +129,9 @@ func checkNewPath(old, new string) error {
 			return fmt.Errorf("%q is not a valid module path prefix: %v", new, err)
 		}
 	}
+	if strings.HasSuffix(new, "/"+apiDir) {
+		return fmt.Errorf("%s is a module path; give the prefix the modules go under (without /%s)", new, apiDir)
+	}
 	if _, n := replacePath(new, old, "x"); n > 0 {
 		return fmt.Errorf("%s contains the current path %s; choose a path that does not", new, old)
 	}

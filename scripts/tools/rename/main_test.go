@@ -45,15 +45,16 @@ func TestReplacePath(t *testing.T) {
 
 func TestCheckNewPath(t *testing.T) {
 	for _, bad := range []string{
-		oldPath,              // the same
-		oldPath + "/v2",      // contains the current path
-		"mirror/" + oldPath,  // contains it too
-		"",                   // empty
-		"example.com/a b",    // a space
-		"example.com/acme/",  // trailing slash
-		"/example.com/acme",  // leading slash
-		"example.com/../x",   // dot-dot
-		"example.com/ACME\\", // backslash
+		oldPath,                                // the same
+		oldPath + "/v2",                        // contains the current path
+		"mirror/" + oldPath,                    // contains it too
+		"",                                     // empty
+		"example.com/a b",                      // a space
+		"example.com/acme/",                    // trailing slash
+		"/example.com/acme",                    // leading slash
+		"example.com/../x",                     // dot-dot
+		"example.com/ACME\\",                   // backslash
+		"example.com/acme/greeter/greeter-api", // a module path, not the prefix
 	} {
 		if err := checkNewPath(oldPath, bad); err == nil {
 			t.Errorf("checkNewPath(%q) accepted it", bad)
