@@ -305,7 +305,7 @@ func renameTree(root, old, new string) (*result, error) {
 				return nil
 			}
 			r.sums = append(r.sums, rel)
-			return os.WriteFile(filepath.Join(root, rel), []byte(out), mode)
+			return replaceFile(filepath.Join(root, rel), []byte(out), mode)
 		}
 		out, n, err := rewriteFile(rel, data, old, new)
 		if err != nil || n == 0 {
@@ -318,9 +318,34 @@ func renameTree(root, old, new string) (*result, error) {
 				r.urls = append(r.urls, fmt.Sprintf("%s:%d: %s", rel, i+1, strings.TrimSpace(line)))
 			}
 		}
-		return os.WriteFile(filepath.Join(root, rel), out, mode)
+		return replaceFile(filepath.Join(root, rel), out, mode)
 	})
 	return r, err
+}
+
+// replaceFile gives the file name the content data and the permissions mode
+// by writing a new file and renaming it over the old one, never by rewriting
+// the old one in place: bash reads a script while it runs it, and the script
+// running the rename (scripts/rename.sh) is one of the files it rewrites.
+func replaceFile(name string, data []byte, mode fs.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(name), ".rename-*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), mode)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), name)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
 }
 
 // walkText calls fn for every regular text file under root, with its

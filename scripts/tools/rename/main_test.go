@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,22 +46,22 @@ func TestReplacePath(t *testing.T) {
 
 func TestCheckNewPath(t *testing.T) {
 	for _, bad := range []string{
-		oldPath,                                // the same
-		oldPath + "/v2",                        // contains the current path
-		"mirror/" + oldPath,                    // contains it too
-		"",                                     // empty
-		"example.com/a b",                      // a space
-		"example.com/acme/",                    // trailing slash
-		"/example.com/acme",                    // leading slash
-		"example.com/../x",                     // dot-dot
-		"example.com/ACME\\",                   // backslash
-		"example.com/acme/greeter/greeter-api", // a module path, not the prefix
+		oldPath,                             // the same
+		oldPath + "/v2",                     // contains the current path
+		"mirror/" + oldPath,                 // contains it too
+		"",                                  // empty
+		"example.com/a b",                   // a space
+		"example.com/acme/",                 // trailing slash
+		"/example.com/acme",                 // leading slash
+		"example.com/../x",                  // dot-dot
+		"example.com/ACME\\",                // backslash
+		"example.com/acme/tmpl/greeter-api", // a module path, not the prefix
 	} {
 		if err := checkNewPath(oldPath, bad); err == nil {
 			t.Errorf("checkNewPath(%q) accepted it", bad)
 		}
 	}
-	for _, good := range []string{newPath, "example.com/acme/greeter", "github.com/acme/greeter", "gitlab.example/a/b/c", "old.example/tmpl"} {
+	for _, good := range []string{newPath, "example.com/acme/tmpl", "github.com/acme/tmpl", "gitlab.example/a/b/c", "old.example/tmpl"} {
 		if err := checkNewPath(oldPath, good); err != nil {
 			t.Errorf("checkNewPath(%q) = %v", good, err)
 		}
@@ -140,9 +141,20 @@ func TestRenameTree(t *testing.T) {
 	if err != nil || cur != oldPath {
 		t.Fatalf("currentPath = %q, %v; want %q", cur, err, oldPath)
 	}
+	// A script that is running while it is renamed (scripts/rename.sh
+	// itself) must go on reading its old text: the file is replaced, not
+	// rewritten in place.
+	running, err := os.Open(filepath.Join(root, "scripts/image.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer running.Close()
 	r, err := renameTree(root, oldPath, newPath)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if b, err := io.ReadAll(running); err != nil || string(b) != tree(oldPath)["scripts/image.sh"] {
+		t.Errorf("a script open during the rename read %q, %v; want its old text", b, err)
 	}
 	want := tree(newPath)
 	// Not rewritten: generated code (scripts/generate.sh regenerates it),
