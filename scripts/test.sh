@@ -5,14 +5,14 @@
 # (buf lint, format, breaking changes, generated-code drift), gofmt, the
 # shell scripts with shellcheck (scripts/shellcheck.sh), actionlint over the
 # CI workflows, golangci-lint (scripts/lint.sh), go vet and go test -race in
-# every module,
-# tidy go.mod files and GOWORK=off builds, end-to-end runs of the real
-# binaries and of greeter-server with real peers (scripts/test-peers.sh),
-# greeter-server's page in headless Chromium (scripts/test-browser.sh),
-# three replicas on network hosts (namespaces) that are cut off, crashed and
-# restarted (scripts/test-fleet.sh), the container image run for real
-# (scripts/test-image.sh), and one short round of the benchmarks. Stops at
-# the first failing step.
+# every module, tidy go.mod files and GOWORK=off builds, a renamed clone that
+# must still compile (scripts/test-rename.sh; --full runs this script in it),
+# end-to-end runs of the real binaries and of greeter-server with real peers
+# (scripts/test-peers.sh), greeter-server's page in headless Chromium
+# (scripts/test-browser.sh), three replicas on network hosts (namespaces)
+# that are cut off, crashed and restarted (scripts/test-fleet.sh), the
+# container image run for real (scripts/test-image.sh), and one short round
+# of the benchmarks. Stops at the first failing step.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -50,6 +50,7 @@ done
 
 step "go.mod files are tidy and every module builds with GOWORK=off" scripts/tidy.sh --check
 step "release workflow and outside use (go get, go install @tag)" scripts/test-release.sh
+step "rename: a renamed clone is consistent and compiles (scripts/test-rename.sh)" scripts/test-rename.sh
 
 # run_sh_greets: scripts/run.sh starts the server and greets through the client.
 run_sh_greets() {
