@@ -33,7 +33,7 @@ func TestKeepaliveWithinServerPolicy(t *testing.T) {
 	var serverLog bytes.Buffer
 	server := exec.Command(serverBin, "--addr", addr, "--log-level", "warn")
 	server.Stderr = &serverLog
-	server.Env = environWithout("GREETER_")
+	server.Env = environWithoutGreeter()
 	if err := server.Start(); err != nil {
 		t.Fatal(err)
 	}

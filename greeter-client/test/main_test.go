@@ -43,10 +43,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// environWithout returns this process's environment without the variables
-// that start with prefix, so a developer's GREETER_* settings (which both
-// programs read as flag defaults) cannot change the processes under test.
-func environWithout(prefix string) []string {
+// environWithoutGreeter returns this process's environment without the
+// GREETER_* variables, so a developer's settings (which both programs read as
+// flag defaults) cannot change the processes under test.
+func environWithoutGreeter() []string {
+	const prefix = "GREETER_"
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, prefix) {

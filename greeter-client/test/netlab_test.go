@@ -187,7 +187,7 @@ func (h *netHost) start(stdout, stderr io.Writer, bin string, args ...string) *e
 	h.lab.t.Helper()
 	cmd := exec.Command("ip", append([]string{"netns", "exec", h.ns, bin}, args...)...)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	cmd.Env = environWithout("GREETER_")
+	cmd.Env = environWithoutGreeter()
 	if err := cmd.Start(); err != nil {
 		h.lab.t.Fatal(err)
 	}

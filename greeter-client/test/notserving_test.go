@@ -22,7 +22,7 @@ import (
 func runClient(t *testing.T, stdin string, args ...string) (string, string, int) {
 	t.Helper()
 	cmd := exec.Command(clientBin, args...)
-	cmd.Env = environWithout("GREETER_")
+	cmd.Env = environWithoutGreeter()
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -117,7 +117,7 @@ func TestDrainingServer(t *testing.T) {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	serverLog := &lockedBuffer{}
 	server := exec.Command(serverBin, "--addr", addr, "--stream-grace", "20s", "--shutdown-timeout", "25s")
-	server.Env = environWithout("GREETER_")
+	server.Env = environWithoutGreeter()
 	server.Stderr = serverLog
 	if err := server.Start(); err != nil {
 		t.Fatal(err)
@@ -126,7 +126,9 @@ func TestDrainingServer(t *testing.T) {
 	go func() { serverDone <- server.Wait() }()
 	t.Cleanup(func() {
 		_ = server.Process.Kill()
-		<-serverDone
+		if err := <-serverDone; err != nil {
+			t.Logf("greeter-server: %v", err) // "signal: killed" if the test ended first
+		}
 	})
 	waitFor(t, 20*time.Second, "greeter-server listening", func() bool {
 		c, err := net.Dial("tcp", addr)
@@ -138,7 +140,7 @@ func TestDrainingServer(t *testing.T) {
 
 	// A chat held open: greetings come back as names are sent.
 	chat := exec.Command(clientBin, "--addr", addr, "--timeout", "60s", "chat")
-	chat.Env = environWithout("GREETER_")
+	chat.Env = environWithoutGreeter()
 	stdin, err := chat.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

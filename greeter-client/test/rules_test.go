@@ -16,7 +16,7 @@ func startGreeterServer(t *testing.T) string {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t, "127.0.0.1")))
 	var serverLog bytes.Buffer
 	server := exec.Command(serverBin, "--addr", addr, "--log-level", "warn")
-	server.Env = environWithout("GREETER_")
+	server.Env = environWithoutGreeter()
 	server.Stderr = &serverLog
 	if err := server.Start(); err != nil {
 		t.Fatal(err)

@@ -99,7 +99,7 @@ func TestScaleOut(t *testing.T) {
 		r.cmd = exec.Command(serverBin, "--addr", net.JoinHostPort(ip, strconv.Itoa(port)),
 			"--metrics-addr", r.metricsAddr, "--log-level", "warn")
 		r.cmd.Stderr = r.log
-		r.cmd.Env = environWithout("GREETER_")
+		r.cmd.Env = environWithoutGreeter()
 		if err := r.cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -137,7 +137,7 @@ func TestScaleOut(t *testing.T) {
 		"bench", "-n", "6000", "--rate", "1500", "-c", "8", "--connections", "2", "--warmup", "0")
 	var stdout, stderr bytes.Buffer
 	bench.Stdout, bench.Stderr = &stdout, &stderr
-	bench.Env = environWithout("GREETER_")
+	bench.Env = environWithoutGreeter()
 	if err := bench.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -78,7 +78,7 @@ func TestMutualTLS(t *testing.T) {
 		}
 		defer conn.Close()
 		_, _ = conn.Write([]byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"))
-		readUntilClosed(t, conn, 10*time.Second)
+		readUntilClosed(t, conn)
 	})
 }
 

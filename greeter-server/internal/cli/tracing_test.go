@@ -38,7 +38,7 @@ func TestTracingFromEnv(t *testing.T) {
 		t.Errorf("--admin-addr = %q", o.Config.AdminAddr)
 	}
 	tp := sdktrace.NewTracerProvider()
-	defer tp.Shutdown(context.Background())
+	defer func() { _ = tp.Shutdown(context.Background()) }()
 	ctx, span := tp.Tracer("test").Start(context.Background(), "call")
 	o.Config.Logger.InfoContext(ctx, "during a call")
 	span.End()

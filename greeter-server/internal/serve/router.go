@@ -162,7 +162,8 @@ func sniff(conn net.Conn) (toGRPC bool, seen []byte, err error) {
 	for n < len(preface) {
 		m, err := conn.Read(preface[n:])
 		n += m
-		if !strings.HasPrefix(http2.ClientPreface, string(preface[:n])) {
+		// Is what arrived so far the start of the preface?
+		if !strings.HasPrefix(http2.ClientPreface, string(preface[:n])) { //nolint:gocritic // the order is right: the preface starts with what was read
 			return false, preface[:n], nil // HTTP/1.x, or not HTTP: the http.Server answers it
 		}
 		if err != nil {
@@ -323,7 +324,7 @@ func (handshakenTLS) ClientHandshake(context.Context, string, net.Conn) (net.Con
 }
 
 func (handshakenTLS) Info() credentials.ProtocolInfo {
-	return credentials.ProtocolInfo{SecurityProtocol: "tls", SecurityVersion: "1.2"}
+	return credentials.ProtocolInfo{SecurityProtocol: "tls"}
 }
 
 func (handshakenTLS) Clone() credentials.TransportCredentials { return handshakenTLS{} }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -103,7 +104,7 @@ func TestTracing(t *testing.T) {
 		t.Fatal(err)
 	}
 	for {
-		if _, err := stream.Recv(); err == io.EOF {
+		if _, err := stream.Recv(); errors.Is(err, io.EOF) {
 			break
 		} else if err != nil {
 			t.Fatal(err)
@@ -119,7 +120,7 @@ func TestTracing(t *testing.T) {
 	}
 	srv.Shutdown(0, 0) // every server span has ended
 	// (The in-memory exporter forgets its spans when it is shut down.)
-	defer tracing.Shutdown(context.Background())
+	defer func() { _ = tracing.Shutdown(context.Background()) }()
 
 	type want struct {
 		method, code string
@@ -158,7 +159,7 @@ func TestTracing(t *testing.T) {
 		for _, span := range []tracetest.SpanStub{c, s} {
 			attrs := map[string]string{}
 			for _, kv := range span.Attributes {
-				attrs[string(kv.Key)] = kv.Value.Emit()
+				attrs[string(kv.Key)] = kv.Value.String()
 			}
 			if attrs["rpc.system.name"] != "grpc" || attrs["rpc.method"] != w.method || attrs["rpc.response.status_code"] != w.code {
 				t.Errorf("call %d, %v span: attributes %v, want rpc.system.name grpc, rpc.method %s, rpc.response.status_code %s", i, span.SpanKind, attrs, w.method, w.code)

@@ -24,8 +24,11 @@ func BenchmarkHTTPJSONUnary(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(lis) }()
+	served := make(chan struct{})
+	go func() {
+		_ = srv.Serve(lis) // ends when the cleanup shuts it down
+		close(served)
+	}()
 	b.Cleanup(func() {
 		srv.Shutdown(0, 0)
 		<-served

@@ -126,7 +126,7 @@ func checkNewPath(old, new string) error {
 	}
 	for _, p := range []string{new, new + "/" + apiDir} {
 		if err := module.CheckPath(p); err != nil {
-			return fmt.Errorf("%q is not a valid module path prefix: %v", new, err)
+			return fmt.Errorf("%q is not a valid module path prefix: %w", new, err)
 		}
 	}
 	if strings.HasSuffix(new, "/"+apiDir) {
@@ -224,7 +224,7 @@ func rewriteFile(name string, data []byte, old, new string) ([]byte, int, error)
 	case base == "go.mod":
 		f, err := modfile.Parse(name, b, nil)
 		if err != nil {
-			return nil, 0, fmt.Errorf("renamed %s does not parse: %v", name, err)
+			return nil, 0, fmt.Errorf("renamed %s does not parse: %w", name, err)
 		}
 		if err := checkModPaths(name, old, modPaths(f)); err != nil {
 			return nil, 0, err
@@ -232,7 +232,7 @@ func rewriteFile(name string, data []byte, old, new string) ([]byte, int, error)
 	case base == "go.work":
 		f, err := modfile.ParseWork(name, b, nil)
 		if err != nil {
-			return nil, 0, fmt.Errorf("renamed %s does not parse: %v", name, err)
+			return nil, 0, fmt.Errorf("renamed %s does not parse: %w", name, err)
 		}
 		var paths []string
 		for _, r := range f.Replace {
@@ -249,7 +249,7 @@ func rewriteFile(name string, data []byte, old, new string) ([]byte, int, error)
 		if before, err := format.Source(data); err == nil && bytes.Equal(before, data) {
 			formatted, err := format.Source(b)
 			if err != nil {
-				return nil, 0, fmt.Errorf("renamed %s does not format: %v", name, err)
+				return nil, 0, fmt.Errorf("renamed %s does not format: %w", name, err)
 			}
 			b = formatted
 		}

@@ -76,7 +76,7 @@ func Run(ctx context.Context, opts *Options) error {
 // and the process exits soon after.
 func converse(opts *Options, stream greeter.ChatStream) error {
 	if opts.IO.InTTY {
-		io.WriteString(opts.IO.ErrOut, "Type a name and press Enter to be greeted; end with Ctrl-D.\n")
+		_, _ = io.WriteString(opts.IO.ErrOut, "Type a name and press Enter to be greeted; end with Ctrl-D.\n")
 	}
 	sent := make(chan error, 1)
 	go func() {

@@ -86,7 +86,7 @@ func Run(ctx context.Context, opts *Options) error {
 		}
 	} else {
 		if opts.IO.InTTY {
-			io.WriteString(opts.IO.ErrOut, "Type one name per line; end the group with Ctrl-D.\n")
+			_, _ = io.WriteString(opts.IO.ErrOut, "Type one name per line; end the group with Ctrl-D.\n")
 		}
 		if err := opts.IO.EachLine(send); err != nil {
 			return call.End(err)
