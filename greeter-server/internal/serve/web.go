@@ -1,9 +1,12 @@
 package serve
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,6 +19,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/tap"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/greeter-go/greeter/greeter-server/internal/web"
 )
@@ -55,7 +60,7 @@ func (s *Server) newWebServer(webGRPC *grpc.Server, origins []string) (*http.Ser
 	mux.Handle("GET /{$}", page)
 	mux.Handle("GET /greet.js", page)
 	mux.Handle("GET /greet.css", page)
-	mux.Handle("/", s.callLimits(connectContentTypes(methodPaths(webGRPC), transcoder)))
+	mux.Handle("/", s.callLimits(connectContentTypes(methodPaths(webGRPC), checkProtoBodies(unaryInputs(webGRPC), transcoder))))
 	handler, err := web.CORS(origins, mux)
 	if err != nil {
 		return nil, fmt.Errorf("--cors-origin: %w", err)
@@ -135,6 +140,65 @@ func connectContentTypes(methods map[string]bool, h http.Handler) http.Handler {
 			http.Error(w, fmt.Sprintf("unsupported content type %q: send application/json (Connect, JSON), application/proto (Connect, binary), or one of: %s", mediaType, acceptPost), http.StatusUnsupportedMediaType)
 			return
 		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// unaryInputs returns the request message type of every unary method g
+// serves, by URL path.
+func unaryInputs(g *grpc.Server) map[string]protoreflect.MessageType {
+	inputs := map[string]protoreflect.MessageType{}
+	for svc, info := range g.GetServiceInfo() {
+		d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(svc))
+		sd, ok := d.(protoreflect.ServiceDescriptor)
+		if err != nil || !ok {
+			continue
+		}
+		for _, m := range info.Methods {
+			md := sd.Methods().ByName(protoreflect.Name(m.Name))
+			if md == nil || m.IsClientStream || m.IsServerStream {
+				continue
+			}
+			if mt, err := protoregistry.GlobalTypes.FindMessageByName(md.Input().FullName()); err == nil {
+				inputs["/"+svc+"/"+m.Name] = mt
+			}
+		}
+	}
+	return inputs
+}
+
+// checkProtoBodies answers 400 invalid_argument, in Connect's JSON error
+// form, to a unary Connect call whose application/proto body is not a
+// protobuf encoding of the method's request message. vanguard passes binary
+// bodies through undecoded, and grpc-go reports a request it cannot decode
+// as INTERNAL, which Connect would send as HTTP 500: a server fault, for what
+// is the client's mistake, as malformed JSON is. Bodies it cannot check
+// cheaply (compressed, of unknown or too great a length) pass unchecked.
+func checkProtoBodies(inputs map[string]protoreflect.MessageType, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mt := inputs[r.URL.Path]
+		mediaType, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+		if mt == nil || r.Method != http.MethodPost || strings.ToLower(strings.TrimSpace(mediaType)) != "application/proto" ||
+			r.Header.Get("Content-Encoding") != "" || r.ContentLength < 0 || r.ContentLength > MaxRecvMsgSize {
+			h.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, r.ContentLength))
+		if err != nil {
+			http.Error(w, "reading the request body: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		msg := mt.New().Interface()
+		if err := proto.Unmarshal(body, msg); err != nil && !decodeKeepingBadStrings(body, mt.New().Interface()) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_ = json.NewEncoder(w).Encode(map[string]string{
+				"code":    "invalid_argument",
+				"message": fmt.Sprintf("the request body is not binary protobuf of %s: %v", mt.Descriptor().FullName(), err),
+			})
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		h.ServeHTTP(w, r)
 	})
 }

@@ -136,6 +136,21 @@ func TestConnectProto(t *testing.T) {
 	if err := proto.Unmarshal(body, &resp); err != nil || resp.GetMessage() != "Hello, Ann!" {
 		t.Errorf("SayHello(%q) over application/proto = %q, %v, want %q", "Ann", resp.GetMessage(), err, "Hello, Ann!")
 	}
+
+	// A body that is not protobuf is the client's mistake: 400, as for
+	// malformed JSON, not the 500 of a request grpc-go cannot decode.
+	for _, bad := range []string{"\xff\xff\xff", `{"name":"Ann"}`, "\x0a\x05Ann"} {
+		status, _, body := post(t, httpClient(t, false, nil), "http://"+s.addr+"/greeter.v1.GreeterService/SayHello", "application/proto", bad)
+		if status != 400 || !strings.Contains(string(body), `"code":"invalid_argument"`) || !strings.Contains(string(body), "greeter.v1.SayHelloRequest") {
+			t.Errorf("POST application/proto %q = %d %s, want 400 invalid_argument naming the request message", bad, status, body)
+		}
+	}
+	// A name that is not UTF-8 is valid protobuf for the server's codec and
+	// reaches the name rule, as over native gRPC.
+	status, _, body = post(t, httpClient(t, false, nil), "http://"+s.addr+"/greeter.v1.GreeterService/SayHello", "application/proto", "\x0a\x02\xff\xfe")
+	if status != 400 || !strings.Contains(string(body), "invalid name") {
+		t.Errorf("POST application/proto with a name that is not UTF-8 = %d %s, want 400 invalid name", status, body)
+	}
 }
 
 // TestConnectAndGRPCWebClients calls with connect-go's client, which speaks
