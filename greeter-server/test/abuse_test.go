@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/greeter-go/greeter/greeter-server/internal/testproc"
 	"net"
 	"os"
 	"os/exec"
@@ -62,14 +63,14 @@ func flood(t *testing.T, conns int, attack func(t *testing.T, c []*rawConn) stri
 	}
 	srv := startServer(t)
 	srv.checkServing(t)
-	before := rssKiB(t, srv.cmd.Process.Pid)
+	before := rssKiB(t, srv.Cmd.Process.Pid)
 	var cs []*rawConn
 	for range conns {
 		cs = append(cs, dialRawWith(t, srv.Addr, tinyWindow))
 	}
 	what := attack(t, cs)
 	srv.checkServing(t)
-	after := rssKiB(t, srv.cmd.Process.Pid)
+	after := rssKiB(t, srv.Cmd.Process.Pid)
 	t.Logf("%s: server RSS %d KiB -> %d KiB (+%.1f MiB; race detector %v)", what, before, after, float64(after-before)/1024, raceEnabled)
 	if grew := after - before; grew > floodLimitKiB() {
 		t.Errorf("%s grew the server's memory by %d KiB, want at most %d KiB", what, grew, floodLimitKiB())
@@ -252,7 +253,7 @@ func errString(err error) string {
 func TestGRPCLimitsSetBeforeGRPC(t *testing.T) {
 	t.Parallel()
 	cmd := exec.Command(serverBin, "--version")
-	cmd.Env = append(environWithout("GREETER_"), "GODEBUG=inittrace=1")
+	cmd.Env = append(testproc.EnvironWithoutGreeter(), "GODEBUG=inittrace=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("greeter-server --version: %v: %s", err, out)

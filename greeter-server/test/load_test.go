@@ -239,11 +239,11 @@ func TestShutdownUnderLoad(t *testing.T) {
 
 	sigAt := time.Now()
 	unaryInFlight := inflight.Load()
-	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := srv.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)
-	go func() { exited <- srv.cmd.Wait() }()
+	go func() { exited <- srv.Wait() }()
 	var waitErr error
 	select {
 	case waitErr = <-exited:

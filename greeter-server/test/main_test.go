@@ -4,16 +4,12 @@
 package test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +17,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
+
+	"github.com/greeter-go/greeter/greeter-server/internal/testproc"
 )
 
 // serverBin is the greeter-server binary built once by TestMain.
@@ -49,80 +47,27 @@ func TestMain(m *testing.M) {
 }
 
 // server is a running greeter-server process.
-type server struct {
-	Addr string
-	cmd  *exec.Cmd
-	mu   sync.Mutex
-	log  strings.Builder
-	done chan struct{}
-}
-
-var listeningRE = regexp.MustCompile(`greeter-server listening.* addr=(\S+)`)
+type server struct{ *testproc.Server }
 
 // startServer runs greeter-server with args (plus --addr 127.0.0.1:0 unless
 // args set --addr) and waits until it listens. The process is killed when the
 // test ends if it is still running.
-func startServer(t *testing.T, args ...string) *server {
+func startServer(t *testing.T, args ...string) server {
 	t.Helper()
 	if !strings.Contains(strings.Join(args, " "), "--addr") {
 		args = append([]string{"--addr", "127.0.0.1:0"}, args...)
 	}
-	s := &server{cmd: exec.Command(serverBin, args...), done: make(chan struct{})}
-	s.cmd.Env = environWithout("GREETER_")
-	stderr, err := s.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addr := make(chan string, 1)
-	go func() {
-		defer close(s.done)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			s.mu.Lock()
-			s.log.WriteString(line + "\n")
-			s.mu.Unlock()
-			if m := listeningRE.FindStringSubmatch(line); m != nil {
-				select {
-				case addr <- strings.Trim(m[1], `"`):
-				default:
-				}
-			}
-		}
-		_, _ = io.Copy(io.Discard, stderr)
-	}()
-	t.Cleanup(func() {
-		if s.cmd.ProcessState == nil {
-			_ = s.cmd.Process.Kill()
-			_ = s.cmd.Wait()
-		}
-	})
-	select {
-	case s.Addr = <-addr:
-	case <-s.done:
-		t.Fatalf("greeter-server exited before listening:\n%s", s.Log())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("greeter-server did not listen within 30s:\n%s", s.Log())
-	}
-	return s
-}
-
-// Log returns what the server has written to stderr so far.
-func (s *server) Log() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.log.String()
+	cmd := exec.Command(serverBin, args...)
+	cmd.Env = testproc.EnvironWithoutGreeter()
+	return server{testproc.Start(t, cmd)}
 }
 
 // checkServing fails the test unless the server still answers SayHello on a
 // fresh connection and its process is still running.
-func (s *server) checkServing(t *testing.T) {
+func (s server) checkServing(t *testing.T) {
 	t.Helper()
 	select {
-	case <-s.done:
+	case <-s.Exited():
 		t.Fatalf("greeter-server exited:\n%s", s.Log())
 	default:
 	}
@@ -137,17 +82,4 @@ func (s *server) checkServing(t *testing.T) {
 	if err != nil || resp.GetMessage() != "Hello, still here!" {
 		t.Fatalf("SayHello(%q) = %q, %v, want %q, nil; server log:\n%s", "still here", resp.GetMessage(), err, "Hello, still here!", s.Log())
 	}
-}
-
-// environWithout returns this process's environment without the variables
-// that start with prefix, so a developer's GREETER_* settings (which the
-// server reads as flag defaults) cannot change the server under test.
-func environWithout(prefix string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, prefix) {
-			env = append(env, kv)
-		}
-	}
-	return env
 }

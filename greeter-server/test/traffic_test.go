@@ -110,7 +110,7 @@ func TestIdleConnections(t *testing.T) {
 	t.Parallel()
 	n := *idleConns
 	srv := startServer(t)
-	before := rssKiB(t, srv.cmd.Process.Pid)
+	before := rssKiB(t, srv.Cmd.Process.Pid)
 	conns := make([]net.Conn, 0, n)
 	defer func() {
 		for _, c := range conns {
@@ -133,7 +133,7 @@ func TestIdleConnections(t *testing.T) {
 	srv.checkServing(t)
 	// Let the server settle on the connections it has accepted before reading its memory.
 	time.Sleep(500 * time.Millisecond)
-	after := rssKiB(t, srv.cmd.Process.Pid)
+	after := rssKiB(t, srv.Cmd.Process.Pid)
 	t.Logf("%d idle connections: server RSS %d KiB -> %d KiB (%.1f KiB each; race detector %v)",
 		n, before, after, float64(after-before)/float64(n), raceEnabled)
 	for _, c := range conns {

@@ -1,11 +1,10 @@
 package main_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
+	"github.com/greeter-go/greeter/greeter-server/internal/testproc"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -66,37 +65,18 @@ func TestStampedVersion(t *testing.T) {
 func TestSignalShutdown(t *testing.T) {
 	t.Parallel()
 	bin := build(t)
-	listening := regexp.MustCompile(`greeter-server listening.* addr=(\S+)`)
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, bin, "--addr", "127.0.0.1:0", "--stream-grace", "1s", "--shutdown-timeout", "5s")
-			cmd.Env = append(os.Environ(), "GREETER_SERVER_LOG_LEVEL=info")
-			stderr, err := cmd.StderrPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatalf("start greeter-server: %v", err)
-			}
-			lines := bufio.NewScanner(stderr)
-			var addr, log string
-			for addr == "" && lines.Scan() {
-				log += lines.Text() + "\n"
-				if m := listening.FindStringSubmatch(lines.Text()); m != nil {
-					addr = m[1]
-				}
-			}
-			if addr == "" {
-				t.Fatalf("no start line in the log:\n%s", log)
-			}
-			if !strings.Contains(log, "tls=off") || !strings.Contains(log, "version=") {
+			cmd.Env = append(testproc.EnvironWithoutGreeter(), "GREETER_SERVER_LOG_LEVEL=info")
+			srv := testproc.Start(t, cmd)
+			addr := srv.Addr
+			if log := srv.Log(); !strings.Contains(log, "tls=off") || !strings.Contains(log, "version=") {
 				t.Errorf("start line %q does not say tls=off and version=", log)
 			}
-			rest := make(chan string, 1)
-			go func() { b, _ := io.ReadAll(stderr); rest <- string(b) }()
 
 			conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 			if err != nil {
@@ -176,10 +156,10 @@ func TestSignalShutdown(t *testing.T) {
 			if len(lost) > 0 || ok == 0 {
 				t.Errorf("unary calls during shutdown: %d OK, %d refused, lost %v; want some OK and none lost", ok, refused, lost)
 			}
-			if err := cmd.Wait(); err != nil {
-				t.Errorf("greeter-server after %v exited with %v, want exit code 0\n%s", sig, err, <-rest)
-			} else if out := <-rest; !strings.Contains(out, "greeter-server stopped") {
-				t.Errorf("greeter-server log after %v does not end with a stop line:\n%s", sig, out)
+			if err := srv.Wait(); err != nil {
+				t.Errorf("greeter-server after %v exited with %v, want exit code 0\n%s", sig, err, srv.Log())
+			} else if !strings.Contains(srv.Log(), "greeter-server stopped") {
+				t.Errorf("greeter-server log after %v does not end with a stop line:\n%s", sig, srv.Log())
 			}
 		})
 	}
@@ -193,32 +173,9 @@ func TestSecondSignalStopsAtOnce(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, build(t), "--addr", "127.0.0.1:0", "--stream-grace", "5m", "--shutdown-timeout", "10m")
-	cmd.Env = append(os.Environ(), "GREETER_SERVER_LOG_LEVEL=info")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start greeter-server: %v", err)
-	}
-	lines := make(chan string, 100)
-	go func() {
-		defer close(lines)
-		for sc := bufio.NewScanner(stderr); sc.Scan(); {
-			lines <- sc.Text()
-		}
-	}()
-	waitLine := func(re *regexp.Regexp) []string {
-		t.Helper()
-		for line := range lines {
-			if m := re.FindStringSubmatch(line); m != nil {
-				return m
-			}
-		}
-		t.Fatalf("greeter-server's log ended without a line matching %q", re)
-		return nil
-	}
-	addr := waitLine(regexp.MustCompile(`greeter-server listening.* addr=(\S+)`))[1]
+	cmd.Env = append(testproc.EnvironWithoutGreeter(), "GREETER_SERVER_LOG_LEVEL=info")
+	srv := testproc.Start(t, cmd)
+	addr := srv.Addr
 
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -239,7 +196,7 @@ func TestSecondSignalStopsAtOnce(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	waitLine(regexp.MustCompile(`greeter-server shutting down`))
+	srv.WaitFor(t, regexp.MustCompile(`greeter-server shutting down`), 30*time.Second)
 	// The open chat holds the graceful shutdown for --stream-grace (5m): the
 	// stream still works after the first signal.
 	if err := chat.Send(&helloworld.HelloRequest{Name: "Bob"}); err != nil {
@@ -252,7 +209,7 @@ func TestSecondSignalStopsAtOnce(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	err = cmd.Wait()
+	err = srv.Wait()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 128+int(syscall.SIGTERM) {
 		t.Errorf("greeter-server after a second SIGTERM: Wait = %v, want exit code %d (a context timeout kills with SIGKILL)", err, 128+int(syscall.SIGTERM))
