@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -20,6 +21,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/stats"
 
 	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
 
@@ -45,7 +47,12 @@ const benchServerEnv = "GREETER_BENCH_SERVER"
 // of calls (parentbased_traceidratio 0.01; the benchmark's client sends no
 // trace context, so the ratio decides), exporting to a batch processor whose
 // exporter discards, so the instrumentation is measured, not the network.
-var benchServers = []string{"bare", "ours", "ours+metrics", "ours+accesslog", "ours+tracing"}
+// bare+stats is the bare server with a gRPC stats handler that does nothing:
+// the floor of any tracing built on one (otelgrpc's is one). Last,
+// bare+ServeHTTP is the bare server behind net/http's HTTP/2 server
+// through grpc.Server.ServeHTTP: the design the router (router.go) avoids by
+// keeping native gRPC on grpc-go's own transport.
+var benchServers = []string{"bare", "ours", "ours+metrics", "ours+accesslog", "ours+tracing", "bare+stats", "bare+ServeHTTP"}
 
 // runBenchServer serves one kind of server on a loopback port, prints the
 // address, then answers every line on stdin with its CPU time in
@@ -57,6 +64,16 @@ func runBenchServer(kind string) int {
 		g := grpc.NewServer()
 		greeterv1.RegisterGreeterServiceServer(g, service.NewGreeterV1())
 		srv = g
+	case "bare+stats":
+		g := grpc.NewServer(grpc.StatsHandler(nopStats{}))
+		greeterv1.RegisterGreeterServiceServer(g, service.NewGreeterV1())
+		srv = g
+	case "bare+ServeHTTP":
+		g := grpc.NewServer()
+		greeterv1.RegisterGreeterServiceServer(g, service.NewGreeterV1())
+		protocols := new(http.Protocols)
+		protocols.SetUnencryptedHTTP2(true)
+		srv = &http.Server{Handler: g, Protocols: protocols, ReadHeaderTimeout: 10 * time.Second}
 	default:
 		cfg := serve.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 		switch kind {
@@ -93,6 +110,14 @@ func runBenchServer(kind string) int {
 	}
 	return 0
 }
+
+// nopStats is a gRPC stats handler that does nothing.
+type nopStats struct{}
+
+func (nopStats) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context   { return ctx }
+func (nopStats) HandleRPC(context.Context, stats.RPCStats)                         {}
+func (nopStats) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
+func (nopStats) HandleConn(context.Context, stats.ConnStats)                       {}
 
 // benchServer is a running child server.
 type benchServer struct {
