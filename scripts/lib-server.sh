@@ -36,7 +36,10 @@ start_greeter() {
 
 serve_greeter() {
   local bin=$1 listen=${2:-127.0.0.1:0}
-  "$bin" --addr "$listen" --log-format text --log-level info 2>"$tmp/server.log" &
+  # The log exists before the server starts, so the loop below can read it
+  # however late the background process opens it.
+  : >"$tmp/server.log"
+  "$bin" --addr "$listen" --log-format text --log-level info 2>>"$tmp/server.log" &
   server_pid=$!
   addr=
   for _ in $(seq 100); do
