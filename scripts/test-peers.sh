@@ -100,7 +100,8 @@ for svc in greeter.v1.GreeterService helloworld.Greeter; do
 done
 
 # greeter-client against a canonical helloworld server: the Python one.
-PYTHONPATH="$tmp/py" "$python" "$root/scripts/peers/helloworld_server.py" --addr 127.0.0.1:0 >"$tmp/py-server.log" 2>&1 &
+: >"$tmp/py-server.log" # exists before the loop below reads it
+PYTHONPATH="$tmp/py" "$python" "$root/scripts/peers/helloworld_server.py" --addr 127.0.0.1:0 >>"$tmp/py-server.log" 2>&1 &
 py_server_pid=$!
 py_addr=
 for _ in $(seq 100); do
