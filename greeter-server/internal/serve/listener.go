@@ -5,6 +5,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // capListener holds at most max connections open at once. A connection over
@@ -17,6 +18,9 @@ type capListener struct {
 	net.Listener
 	max    int64
 	logger *slog.Logger
+	// userTimeout is every accepted connection's TCP_USER_TIMEOUT: the
+	// keepalive timeout (see setUserTimeout).
+	userTimeout time.Duration
 
 	open    atomic.Int64
 	mu      sync.Mutex // guards full and refused
@@ -25,7 +29,7 @@ type capListener struct {
 }
 
 func newCapListener(lis net.Listener, limit int, logger *slog.Logger) *capListener {
-	return &capListener{Listener: lis, max: int64(limit), logger: logger}
+	return &capListener{Listener: lis, max: int64(limit), logger: logger, userTimeout: keepaliveTimeout}
 }
 
 // Accept returns the next connection under the cap, closing those over it.
@@ -36,6 +40,7 @@ func (l *capListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		if l.open.Add(1) <= l.max {
+			setUserTimeout(conn, l.userTimeout)
 			return &cappedConn{Conn: conn, l: l}, nil
 		}
 		l.open.Add(-1)

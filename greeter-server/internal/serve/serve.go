@@ -93,9 +93,10 @@ const (
 	// hours. One ping every 30 s on an idle connection costs nothing.
 	KeepaliveTime = 30 * time.Second
 	// KeepaliveTimeout is how long that ping may go unanswered before the
-	// connection is closed and its calls are cancelled. grpc-go also sets it
-	// as the socket's TCP_USER_TIMEOUT, so a response that stays
-	// unacknowledged this long closes the connection too. With
+	// connection is closed and its calls are cancelled. It is also the
+	// socket's TCP_USER_TIMEOUT (set by capListener, since grpc-go can only
+	// set it on the unwrapped connections it never sees here), so a response
+	// that stays unacknowledged this long closes the connection too. With
 	// KeepaliveTime, a dead client is let go within 40 s. 10 s is far longer
 	// than any round trip, so a slow but live client is never cut off.
 	KeepaliveTimeout = 10 * time.Second
