@@ -60,7 +60,7 @@ func (s *Server) newWebServer(webGRPC *grpc.Server, origins []string) (*http.Ser
 	mux.Handle("GET /{$}", page)
 	mux.Handle("GET /greet.js", page)
 	mux.Handle("GET /greet.css", page)
-	mux.Handle("/", s.callLimits(connectContentTypes(methodPaths(webGRPC), checkProtoBodies(unaryInputs(webGRPC), transcoder))))
+	mux.Handle("/", s.callLimits(connectContentTypes(methodPaths(webGRPC), unaryInputs(webGRPC), transcoder)))
 	handler, err := web.CORS(origins, mux)
 	if err != nil {
 		return nil, fmt.Errorf("--cors-origin: %w", err)
@@ -121,8 +121,9 @@ const acceptPost = "application/json, application/proto, application/connect+jso
 // protocol makes it optional, and curl users do not send it; vanguard would
 // otherwise take the call for REST and answer 404), and any other content
 // type is answered 415 Unsupported Media Type, naming those it supports, as
-// the Connect protocol asks.
-func connectContentTypes(methods map[string]bool, h http.Handler) http.Handler {
+// the Connect protocol asks. A unary call's binary body is checked against
+// its request message type in inputs (see checkProtoBody).
+func connectContentTypes(methods map[string]bool, inputs map[string]protoreflect.MessageType, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || !methods[r.URL.Path] {
 			h.ServeHTTP(w, r)
@@ -133,6 +134,9 @@ func connectContentTypes(methods map[string]bool, h http.Handler) http.Handler {
 		case mediaType == "application/json" || mediaType == "application/proto":
 			if r.Header.Get("Connect-Protocol-Version") == "" {
 				r.Header.Set("Connect-Protocol-Version", "1")
+			}
+			if mt := inputs[r.URL.Path]; mediaType == "application/proto" && mt != nil && !checkProtoBody(w, r, mt) {
+				return
 			}
 		case strings.HasPrefix(mediaType, "application/connect+"), strings.HasPrefix(mediaType, "application/grpc"):
 		default:
@@ -167,40 +171,34 @@ func unaryInputs(g *grpc.Server) map[string]protoreflect.MessageType {
 	return inputs
 }
 
-// checkProtoBodies answers 400 invalid_argument, in Connect's JSON error
-// form, to a unary Connect call whose application/proto body is not a
-// protobuf encoding of the method's request message. vanguard passes binary
-// bodies through undecoded, and grpc-go reports a request it cannot decode
-// as INTERNAL, which Connect would send as HTTP 500: a server fault, for what
-// is the client's mistake, as malformed JSON is. Bodies it cannot check
-// cheaply (compressed, of unknown or too great a length) pass unchecked.
-func checkProtoBodies(inputs map[string]protoreflect.MessageType, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mt := inputs[r.URL.Path]
-		mediaType, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
-		if mt == nil || r.Method != http.MethodPost || strings.ToLower(strings.TrimSpace(mediaType)) != "application/proto" ||
-			r.Header.Get("Content-Encoding") != "" || r.ContentLength < 0 || r.ContentLength > MaxRecvMsgSize {
-			h.ServeHTTP(w, r)
-			return
-		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, r.ContentLength))
-		if err != nil {
-			http.Error(w, "reading the request body: "+err.Error(), http.StatusBadRequest)
-			return
-		}
-		msg := mt.New().Interface()
-		if err := proto.Unmarshal(body, msg); err != nil && !decodeKeepingBadStrings(body, mt.New().Interface()) {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusBadRequest)
-			_ = json.NewEncoder(w).Encode(map[string]string{
-				"code":    "invalid_argument",
-				"message": fmt.Sprintf("the request body is not binary protobuf of %s: %v", mt.Descriptor().FullName(), err),
-			})
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		h.ServeHTTP(w, r)
-	})
+// checkProtoBody answers 400 invalid_argument, in Connect's JSON error
+// form, and reports false, when the application/proto body of a unary
+// Connect call is not a protobuf encoding of mt, the method's request
+// message. vanguard passes binary bodies through undecoded, and grpc-go
+// reports a request it cannot decode as INTERNAL, which Connect would send as
+// HTTP 500: a server fault, for what is the client's mistake, as malformed
+// JSON is. A body it cannot check cheaply (compressed, of unknown or too
+// great a length) passes unchecked.
+func checkProtoBody(w http.ResponseWriter, r *http.Request, mt protoreflect.MessageType) bool {
+	if r.Header.Get("Content-Encoding") != "" || r.ContentLength < 0 || r.ContentLength > MaxRecvMsgSize {
+		return true
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, r.ContentLength))
+	if err != nil {
+		http.Error(w, "reading the request body: "+err.Error(), http.StatusBadRequest)
+		return false
+	}
+	if err := proto.Unmarshal(body, mt.New().Interface()); err != nil && !decodeKeepingBadStrings(body, mt.New().Interface()) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]string{
+			"code":    "invalid_argument",
+			"message": fmt.Sprintf("the request body is not binary protobuf of %s: %v", mt.Descriptor().FullName(), err),
+		})
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return true
 }
 
 // callLimits gives each call the same life limits that the tap handle
