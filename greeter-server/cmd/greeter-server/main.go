@@ -17,7 +17,7 @@ import (
 func main() {
 	ctx, cancel := context.WithCancel(context.Background())
 	go stopOnSignals(cancel)
-	err := cli.NewCmd(os.Stdout, os.Stderr, os.Getenv, nil).ExecuteContext(ctx)
+	err := cli.NewCmd(os.Stdout, os.Stderr, os.LookupEnv, nil).ExecuteContext(ctx)
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "greeter-server:", err)

@@ -37,24 +37,32 @@ type Options struct {
 }
 
 // NewCmd returns the greeter-server root command. It prints --help and
-// --version to stdout, logs to stderr, and reads environment variables through getenv (os.Getenv in main). runF, if
+// --version to stdout, logs to stderr, and reads environment variables through
+// lookupEnv (os.LookupEnv in main). runF, if
 // not nil, replaces serving, so tests can check what the flags parse to.
-func NewCmd(stdout, stderr io.Writer, getenv func(string) string, runF func(*cobra.Command, *Options) error) *cobra.Command {
+func NewCmd(stdout, stderr io.Writer, lookupEnv func(string) (string, bool), runF func(*cobra.Command, *Options) error) *cobra.Command {
 	opts := &Options{}
-	env := newEnv(EnvPrefix, LegacyEnvPrefix, getenv)
+	env := newEnv(EnvPrefix, LegacyEnvPrefix, lookupEnv)
+	getenv := func(name string) string { v, _ := lookupEnv(name); return v }
 	reflection := true
 	cmd := &cobra.Command{
 		Use:   "greeter-server",
 		Short: "Serve the Greeter gRPC API",
 		Long: `greeter-server serves greeter.v1.GreeterService and the canonical
-helloworld.Greeter service on one port, with the standard gRPC health service
-and server reflection, and stops gracefully on SIGINT or SIGTERM.
+helloworld.Greeter service, with the standard gRPC health service and server
+reflection, and stops gracefully on SIGINT or SIGTERM. It has two listeners:
 
-The same port speaks native gRPC, gRPC-Web, and the Connect protocol (JSON or
-binary protobuf over HTTP/1.1 or HTTP/2, so curl can call it:
-curl -H 'Content-Type: application/json' -d '{"name":"Ann"}'
-http://localhost:50051/greeter.v1.GreeterService/SayHello), and serves a
-greeting page at / for browsers (/?name=Ann greets at once).
+  --addr       native gRPC, on grpc-go's own HTTP/2 transport: for gRPC
+               clients (greeter-client, grpcurl, ghz) and service meshes.
+  --http-addr  HTTP/1.1 and HTTP/2 (h2c, or TLS): the Connect protocol (JSON
+               or binary protobuf, so curl can call it), gRPC-Web, native
+               gRPC too, the greeting page at / (/?name=Ann greets at once)
+               and GET /healthz (200 while serving, 503 otherwise). It decides
+               per request, so a proxy may send any mix over one connection.
+
+For example:
+  curl -H 'Content-Type: application/json' -d '{"name":"Ann"}' \
+    http://localhost:8080/greeter.v1.GreeterService/SayHello
 
 Every flag can also be set by the environment variable named after it:
 --log-level is GREETER_SERVER_LOG_LEVEL. A flag on the command line wins.
@@ -124,7 +132,8 @@ latency histograms carry its trace id as an OpenMetrics exemplar.`,
 	cmd.SetOut(stdout)
 
 	f := cmd.Flags()
-	f.StringVar(&opts.Config.Addr, "addr", "localhost:50051", "TCP address to listen on; the default accepts loopback connections only, use :50051 for every interface")
+	f.StringVar(&opts.Config.Addr, "addr", "localhost:50051", "TCP address of the gRPC listener (native gRPC); the default accepts loopback connections only, use :50051 for every interface")
+	f.StringVar(&opts.Config.HTTPAddr, "http-addr", "localhost:8080", "TCP address of the HTTP listener (Connect, gRPC-Web, gRPC, the page, /healthz; HTTP/1.1 and HTTP/2, TLS with the same --tls-* flags); use :8080 for every interface, empty to turn it off")
 	f.StringVar(&opts.Config.TLS.Cert, "tls-cert", "", "PEM certificate (chain) file; with --tls-key, serve TLS 1.2+ instead of plaintext (default off)")
 	f.StringVar(&opts.Config.TLS.Key, "tls-key", "", "PEM private key file of --tls-cert (default off)")
 	f.StringVar(&opts.Config.TLS.ClientCA, "tls-client-ca", "", "PEM file of CA certificates; require and verify a client certificate signed by one of them (mutual TLS; default off)")

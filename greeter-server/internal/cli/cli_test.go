@@ -19,7 +19,7 @@ func parse(t *testing.T, args []string, env map[string]string) (*cli.Options, st
 	t.Helper()
 	var out bytes.Buffer
 	var got *cli.Options
-	cmd := cli.NewCmd(&out, &out, func(k string) string { return env[k] }, func(_ *cobra.Command, o *cli.Options) error {
+	cmd := cli.NewCmd(&out, &out, func(k string) (string, bool) { v, ok := env[k]; return v, ok }, func(_ *cobra.Command, o *cli.Options) error {
 		got = o
 		return nil
 	})
@@ -37,7 +37,7 @@ func TestFlagsAndEnv(t *testing.T) {
 		want func(*cli.Options) bool
 	}{
 		{desc: "defaults", want: func(o *cli.Options) bool {
-			return o.Config.Addr == "localhost:50051" && o.Config.ShutdownTimeout == 15*time.Second && o.Config.StreamGrace == 5*time.Second &&
+			return o.Config.Addr == "localhost:50051" && o.Config.HTTPAddr == "localhost:8080" && o.Config.ShutdownTimeout == 15*time.Second && o.Config.StreamGrace == 5*time.Second &&
 				o.LogLevel == "info" && o.LogFormat == "text" && o.Config.MetricsAddr == "" && o.Config.TLS.Cert == "" && len(o.Config.CORSOrigins) == 0
 		}},
 		{desc: "env", env: map[string]string{
@@ -49,6 +49,12 @@ func TestFlagsAndEnv(t *testing.T) {
 				o.Config.MetricsAddr == ":9090" && o.LogLevel == "debug" && o.LogFormat == "json" &&
 				o.Config.ShutdownTimeout == 3*time.Second && o.Config.StreamGrace == time.Second && o.Config.DisableReflection
 		}},
+		{desc: "HTTP listener address from env", env: map[string]string{"GREETER_SERVER_HTTP_ADDR": ":8081"},
+			want: func(o *cli.Options) bool { return o.Config.HTTPAddr == ":8081" }},
+		{desc: "an empty variable turns the HTTP listener off", env: map[string]string{"GREETER_SERVER_HTTP_ADDR": ""},
+			want: func(o *cli.Options) bool { return o.Config.HTTPAddr == "" }},
+		{desc: "an empty flag turns the HTTP listener off", args: []string{"--http-addr="}, env: map[string]string{"GREETER_SERVER_HTTP_ADDR": ":8081"},
+			want: func(o *cli.Options) bool { return o.Config.HTTPAddr == "" }},
 		{desc: "flags win over env", args: []string{"--addr", "127.0.0.1:7000", "--log-level", "warn", "--reflection=true"},
 			env: map[string]string{"GREETER_SERVER_ADDR": ":6000", "GREETER_SERVER_LOG_LEVEL": "debug", "GREETER_SERVER_LOG_FORMAT": "json", "GREETER_SERVER_REFLECTION": "false"},
 			want: func(o *cli.Options) bool {

@@ -16,15 +16,15 @@ import (
 // the two modules are released apart, so each keeps its copy.
 type env struct {
 	prefix, legacyPrefix string
-	getenv               func(string) string
+	lookupEnv            func(string) (string, bool)
 	// from maps each flag set from the environment to its variable.
 	from map[string]string
 	// warnings holds one line for each legacy variable used.
 	warnings []string
 }
 
-func newEnv(prefix, legacyPrefix string, getenv func(string) string) *env {
-	return &env{prefix: prefix, legacyPrefix: legacyPrefix, getenv: getenv, from: map[string]string{}}
+func newEnv(prefix, legacyPrefix string, lookupEnv func(string) (string, bool)) *env {
+	return &env{prefix: prefix, legacyPrefix: legacyPrefix, lookupEnv: lookupEnv, from: map[string]string{}}
 }
 
 // name is the variable of flag.
@@ -33,8 +33,10 @@ func (e *env) name(flag string) string {
 }
 
 // apply sets every flag not given on the command line from its variable, or
-// from its legacy variable if only that is set. A repeatable flag takes a
-// comma-separated list. A bad value is an error naming the variable.
+// from its legacy variable if only that is set. A variable set to the empty
+// string counts as set (GREETER_SERVER_HTTP_ADDR= turns the HTTP listener
+// off, as --http-addr= does). A repeatable flag takes a comma-separated list.
+// A bad value is an error naming the variable.
 func (e *env) apply(flags *pflag.FlagSet) error {
 	var err error
 	flags.VisitAll(func(fl *pflag.Flag) {
@@ -42,16 +44,20 @@ func (e *env) apply(flags *pflag.FlagSet) error {
 			return
 		}
 		name := e.name(fl.Name)
-		source, v := name, e.getenv(name)
-		if v == "" {
+		source := name
+		v, set := e.lookupEnv(name)
+		if !set {
 			source = e.legacyPrefix + strings.TrimPrefix(name, e.prefix)
-			if v = e.getenv(source); v == "" {
+			if v, set = e.lookupEnv(source); !set {
 				return
 			}
 		}
 		values := []string{v}
 		if t := fl.Value.Type(); t == "stringArray" || t == "stringSlice" {
-			values = strings.Split(v, ",")
+			values = nil
+			if v != "" {
+				values = strings.Split(v, ",")
+			}
 		}
 		for _, v := range values {
 			if setErr := fl.Value.Set(v); setErr != nil {

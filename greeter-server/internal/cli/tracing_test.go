@@ -24,8 +24,9 @@ func TestTracingFromEnv(t *testing.T) {
 	}
 
 	var logs bytes.Buffer
-	cmd := cli.NewCmd(&logs, &logs, func(k string) string {
-		return map[string]string{"OTEL_TRACES_EXPORTER": "console"}[k]
+	cmd := cli.NewCmd(&logs, &logs, func(k string) (string, bool) {
+		v, ok := map[string]string{"OTEL_TRACES_EXPORTER": "console"}[k]
+		return v, ok
 	}, func(_ *cobra.Command, got *cli.Options) error {
 		o = got
 		return nil

@@ -13,6 +13,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 )
@@ -28,7 +29,8 @@ const AccessLogLevel = slog.LevelDebug
 //     logging the panic and its stack, so one bad call does not take the
 //     server down;
 //   - it writes the access log: one line per call, with its method, status
-//     code, duration and peer address, at AccessLogLevel.
+//     code, duration, peer address and, for a client that presented a
+//     certificate, its identity (ClientIdentity), at AccessLogLevel.
 func Unary(logger *slog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 		c := begin(ctx, logger, info.FullMethod)
@@ -84,13 +86,44 @@ func recovered(ctx context.Context, logger *slog.Logger, method string, p any) e
 }
 
 func logCall(ctx context.Context, logger *slog.Logger, method string, err error, d time.Duration) {
-	addr := "unknown"
-	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
-		addr = p.Addr.String()
+	addr, client := "unknown", ""
+	if p, ok := peer.FromContext(ctx); ok {
+		if p.Addr != nil {
+			addr = p.Addr.String()
+		}
+		client = ClientIdentity(p.AuthInfo)
 	}
-	logger.LogAttrs(ctx, AccessLogLevel, "rpc",
+	attrs := []slog.Attr{
 		slog.String("method", method),
 		slog.String("code", status.Code(err).String()),
 		slog.Duration("duration", d),
-		slog.String("peer", addr))
+		slog.String("peer", addr),
+	}
+	if client != "" {
+		attrs = append(attrs, slog.String("client", client))
+	}
+	logger.LogAttrs(ctx, AccessLogLevel, "rpc", attrs...)
+}
+
+// ClientIdentity returns who the verified client certificate of a mutual
+// TLS connection names: its SPIFFE ID (a spiffe:// URI SAN), else its first
+// DNS SAN, else its subject. It returns "" when the call came without one
+// (plaintext, TLS without client certificates). The same on both
+// listeners: grpc-go's TLS credentials and grpc.Server.ServeHTTP both
+// report the connection's TLS state as credentials.TLSInfo.
+func ClientIdentity(info credentials.AuthInfo) string {
+	tlsInfo, ok := info.(credentials.TLSInfo)
+	if !ok || len(tlsInfo.State.VerifiedChains) == 0 || len(tlsInfo.State.VerifiedChains[0]) == 0 {
+		return ""
+	}
+	cert := tlsInfo.State.VerifiedChains[0][0]
+	for _, u := range cert.URIs {
+		if u.Scheme == "spiffe" {
+			return u.String()
+		}
+	}
+	if len(cert.DNSNames) > 0 {
+		return cert.DNSNames[0]
+	}
+	return cert.Subject.String()
 }

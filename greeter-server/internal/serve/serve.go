@@ -1,21 +1,31 @@
-// Package serve builds greeter-server's gRPC server — both Greeter services,
-// health, reflection, limits, TLS and interceptors — and runs it until its
-// context ends, then shuts it down gracefully. The same port also serves
-// Connect, gRPC-Web and a greeting page over HTTP (see web.go), from the same
-// services; router.go sorts the connections.
+// Package serve builds greeter-server — both Greeter services, health,
+// reflection, limits, TLS and interceptors — and runs it until its context
+// ends, then shuts it down gracefully. It has two listeners: the gRPC
+// listener (Config.Addr) serves native gRPC on grpc-go's own transport, as a
+// bare grpc-go server would; the HTTP listener (Config.HTTPAddr, see web.go)
+// serves Connect, gRPC-Web, native gRPC, the greeting page and /healthz from
+// one net/http server, deciding per request, so a proxy that pools
+// connections may send any mix of them over one connection.
 package serve
 
 import (
 	"context"
-	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	// Registers gzip with grpc-go, here where the server is built, so that
+	// gzip-compressed calls work and are answered compressed in kind on both
+	// listeners, whatever else the program imports. vanguard (web.go)
+	// brings its own gzip for Connect and gRPC-Web.
+	_ "google.golang.org/grpc/encoding/gzip"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
@@ -94,16 +104,21 @@ const (
 	KeepaliveTime = 30 * time.Second
 	// KeepaliveTimeout is how long that ping may go unanswered before the
 	// connection is closed and its calls are cancelled. It is also the
-	// socket's TCP_USER_TIMEOUT (set by capListener, since grpc-go can only
-	// set it on the unwrapped connections it never sees here), so a response
+	// socket's TCP_USER_TIMEOUT on both listeners (set by capListener, since
+	// grpc-go can only set it on the unwrapped connections it never sees
+	// here), so a response
 	// that stays unacknowledged this long closes the connection too. With
 	// KeepaliveTime, a dead client is let go within 40 s. 10 s is far longer
 	// than any round trip, so a slow but live client is never cut off.
 	KeepaliveTimeout = 10 * time.Second
-	// MaxConnectionIdle closes connections with no open calls for this long.
+	// MaxConnectionIdle closes connections with no open calls for this long,
+	// on both listeners.
 	MaxConnectionIdle = 15 * time.Minute
-	// MaxConnectionAge asks clients to reconnect after this long, so load
-	// spreads over new server instances.
+	// MaxConnectionAge asks clients of the gRPC listener to reconnect after
+	// this long, so load spreads over new server instances. net/http has no
+	// such limit; on the HTTP listener, a health Watch stream instead ends
+	// (UNAVAILABLE) after MaxConnectionAge plus its grace, the longest it
+	// can live on the gRPC listener.
 	MaxConnectionAge = 30 * time.Minute
 	// MaxConnectionAgeGrace lets open calls on an aged connection finish
 	// before it is closed: enough for the longest SayHelloStream (100
@@ -130,8 +145,13 @@ func Services() []string {
 
 // Config holds what New and Run need to serve.
 type Config struct {
-	// Addr is the TCP address to listen on, such as "localhost:50051".
+	// Addr is the TCP address of the gRPC listener, such as
+	// "localhost:50051": native gRPC only.
 	Addr string
+	// HTTPAddr is the TCP address of the HTTP listener, such as
+	// "localhost:8080": Connect, gRPC-Web, native gRPC, the page and
+	// /healthz over HTTP/1.1 and HTTP/2 (see web.go). Empty turns it off.
+	HTTPAddr string
 	// TLS holds the certificate files; the zero value serves plaintext.
 	TLS TLSFiles
 	// MetricsAddr, if set, is the TCP address of the Prometheus /metrics
@@ -178,15 +198,13 @@ func tooLong(limit time.Duration) error {
 // healthWatch is the one method MaxStreamDuration does not bound.
 const healthWatch = "/grpc.health.v1.Health/Watch"
 
-// Server is greeter-server's gRPC server.
+// Server is greeter-server: the gRPC listener's grpc.Server, and the HTTP
+// listener's http.Server with the grpc.Server behind it.
 type Server struct {
 	grpc *grpc.Server
-	// webGRPC, web, tlsConfig and routers serve HTTP on the same port; see
-	// web.go.
+	// webGRPC and web serve the HTTP listener; see web.go.
 	webGRPC   *grpc.Server
 	web       *http.Server
-	tlsConfig *tls.Config
-	routers   routers
 	health    *health.Server
 	metrics   *observe.Metrics
 	drain     context.Context
@@ -200,6 +218,9 @@ type Server struct {
 	// first wait for the one request. New fills it in; it is only read
 	// afterwards.
 	tapLimits map[string]callLimit
+	// watchLimit is the life of a health Watch stream on the HTTP
+	// listener (see httpLimits).
+	watchLimit callLimit
 	// streamTooLong is the cause of client-streaming calls that reach
 	// MaxStreamDuration.
 	streamTooLong error
@@ -216,16 +237,17 @@ func New(cfg Config) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	tlsConfig, tlsReload, err := cfg.TLS.config(logger)
+	tlsReload, err := cfg.TLS.reloader(logger)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{
-		health:        health.NewServer(),
-		logger:        logger,
-		tlsConfig:     tlsConfig,
-		tlsReload:     tlsReload,
-		tapLimits:     map[string]callLimit{},
+		health:    health.NewServer(),
+		logger:    logger,
+		tlsReload: tlsReload,
+		tapLimits: map[string]callLimit{},
+		watchLimit: callLimit{maxConnectionAge + maxConnectionAgeGrace, status.Errorf(codes.Unavailable,
+			"the health watch was open for the longest the server allows (%v); watch again", maxConnectionAge+maxConnectionAgeGrace)},
 		streamTooLong: tooLong(maxStreamDuration),
 	}
 	s.drain, s.stopDrain = context.WithCancelCause(context.Background())
@@ -259,14 +281,15 @@ func New(cfg Config) (*Server, error) {
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
 	}
-	if tlsConfig != nil {
-		opts = append(opts, grpc.Creds(handshakenTLS{}))
-	}
 	if cfg.Tracing != nil {
 		opts = append(opts, cfg.Tracing.ServerOption())
 	}
-	s.grpc = grpc.NewServer(opts...)
+	// grpc.Server.ServeHTTP takes TLS from the http.Server in front of it.
 	s.webGRPC = grpc.NewServer(opts...)
+	if tlsReload != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsReload.grpcConfig())))
+	}
+	s.grpc = grpc.NewServer(opts...)
 	for _, g := range []*grpc.Server{s.grpc, s.webGRPC} {
 		greeterv1.RegisterGreeterServiceServer(g, service.NewGreeterV1())
 		helloworld.RegisterGreeterServer(g, service.NewHelloworld())
@@ -275,7 +298,7 @@ func New(cfg Config) (*Server, error) {
 			reflection.Register(g)
 		}
 	}
-	if s.web, err = s.newWebServer(s.webGRPC, cfg.CORSOrigins); err != nil {
+	if s.web, err = s.newWebServer(s.webGRPC, cfg.CORSOrigins, tlsReload.httpConfig()); err != nil {
 		tlsReload.close()
 		return nil, err
 	}
@@ -407,11 +430,13 @@ func callStatus(ctx context.Context, err error) error {
 	return err
 }
 
-// Serve accepts connections on lis until Shutdown: native gRPC, and Connect,
-// gRPC-Web and the page over HTTP (see serveRouted). It returns nil once the
-// server has stopped.
+// Serve serves the gRPC listener: native gRPC on lis, with TLS if the
+// server has it, until Shutdown. It returns nil once the server has stopped.
 func (s *Server) Serve(lis net.Listener) error {
-	return s.serveRouted(lis)
+	if err := s.grpc.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+		return fmt.Errorf("serve gRPC on %s: %w", lis.Addr(), err)
+	}
+	return nil
 }
 
 // MetricsHandler serves the server's Prometheus metrics, or is nil when
@@ -436,7 +461,10 @@ func (s *Server) Shutdown(timeout, streamGrace time.Duration) (forced bool) {
 	webCtx, cutWeb := context.WithCancel(context.Background())
 	defer cutWeb()
 	go func() {
-		s.gracefulStop(webCtx)
+		var wg sync.WaitGroup
+		wg.Go(func() { s.shutdownWeb(webCtx) })
+		s.grpc.GracefulStop()
+		wg.Wait()
 		close(stopped)
 	}()
 	defer s.stopDrain(nil)
@@ -464,10 +492,19 @@ func (s *Server) Shutdown(timeout, streamGrace time.Duration) (forced bool) {
 	}
 }
 
-// Run listens on cfg.Addr (and cfg.MetricsAddr, if set) and serves until ctx
-// is done, then shuts down as Shutdown describes and returns. If ready is not
-// nil, Run sends the gRPC listening address on it once it is serving.
-func Run(ctx context.Context, cfg Config, ready chan<- net.Addr) error {
+// Addrs are the addresses Run listens on.
+type Addrs struct {
+	// GRPC is the gRPC listener's address.
+	GRPC net.Addr
+	// HTTP is the HTTP listener's address, or nil if it is off.
+	HTTP net.Addr
+}
+
+// Run listens on cfg.Addr and cfg.HTTPAddr (and cfg.MetricsAddr and
+// cfg.AdminAddr, if set) and serves until ctx is done, then shuts down as
+// Shutdown describes and returns. If ready is not nil, Run sends the
+// listening addresses on it once it is serving.
+func Run(ctx context.Context, cfg Config, ready chan<- Addrs) error {
 	if cfg.StreamGrace > cfg.ShutdownTimeout {
 		return fmt.Errorf("--stream-grace (%v) must not be longer than --shutdown-timeout (%v): streams would be cut before they are told to finish", cfg.StreamGrace, cfg.ShutdownTimeout)
 	}
@@ -483,11 +520,24 @@ func Run(ctx context.Context, cfg Config, ready chan<- net.Addr) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	var hlis net.Listener
+	if cfg.HTTPAddr != "" {
+		if hlis, err = lc.Listen(ctx, "tcp", cfg.HTTPAddr); err != nil {
+			lis.Close()
+			return fmt.Errorf("listen for HTTP on %s: %w", cfg.HTTPAddr, err)
+		}
+	}
+	closeListeners := func() {
+		lis.Close()
+		if hlis != nil {
+			hlis.Close()
+		}
+	}
 	var metricsSrv *http.Server
 	if cfg.MetricsAddr != "" {
 		mlis, err := lc.Listen(ctx, "tcp", cfg.MetricsAddr)
 		if err != nil {
-			lis.Close()
+			closeListeners()
 			return fmt.Errorf("listen for metrics on %s: %w", cfg.MetricsAddr, err)
 		}
 		mux := http.NewServeMux()
@@ -498,20 +548,36 @@ func Run(ctx context.Context, cfg Config, ready chan<- net.Addr) error {
 	}
 	stopAdmin, err := startAdmin(ctx, cfg.AdminAddr, logger)
 	if err != nil {
-		lis.Close()
+		closeListeners()
 		closeMetrics(metricsSrv)
 		return err
 	}
 	defer stopAdmin()
 
-	logger.Info("greeter-server listening", "addr", lis.Addr().String(), "tls", cfg.TLS.mode(), "version", cfg.Version)
-	if cfg.TLS.mode() == "off" && !isLoopback(lis.Addr()) {
-		logger.Warn("serving plaintext on a non-loopback address; anyone on the network can read and alter calls; set --tls-cert and --tls-key", "addr", lis.Addr().String())
+	addrs := Addrs{GRPC: lis.Addr()}
+	start := []any{"addr", lis.Addr().String()}
+	if hlis != nil {
+		addrs.HTTP = hlis.Addr()
+		start = append(start, "http_addr", hlis.Addr().String(), "page", pageURL(hlis.Addr(), cfg.TLS.mode() != "off"))
+	} else {
+		start = append(start, "http_addr", "off")
 	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(newCapListener(lis, maxConnections, logger)) }()
+	logger.Info("greeter-server listening", append(start, "tls", cfg.TLS.mode(), "version", cfg.Version)...)
+	for _, a := range []net.Addr{addrs.GRPC, addrs.HTTP} {
+		if a != nil && cfg.TLS.mode() == "off" && !isLoopback(a) {
+			logger.Warn("serving plaintext on a non-loopback address; anyone on the network can read and alter calls; set --tls-cert and --tls-key", "addr", a.String())
+		}
+	}
+	// Both listeners report here; the first to fail ends the server.
+	serveErr := make(chan error, 2)
+	serving := 1
+	go func() { serveErr <- srv.Serve(newCapListener(lis, "grpc", maxConnections, logger)) }()
+	if hlis != nil {
+		serving++
+		go func() { serveErr <- srv.ServeWeb(newCapListener(hlis, "http", maxConnections, logger)) }()
+	}
 	if ready != nil {
-		ready <- lis.Addr()
+		ready <- addrs
 	}
 
 	select {
@@ -519,6 +585,9 @@ func Run(ctx context.Context, cfg Config, ready chan<- net.Addr) error {
 		srv.Shutdown(0, 0)
 		closeMetrics(metricsSrv)
 		flushTraces(cfg.Tracing, 0, logger)
+		for range serving - 1 {
+			err = errors.Join(err, <-serveErr)
+		}
 		return err
 	case <-ctx.Done():
 	}
@@ -529,7 +598,11 @@ func Run(ctx context.Context, cfg Config, ready chan<- net.Addr) error {
 	}
 	closeMetrics(metricsSrv)
 	flushTraces(cfg.Tracing, cfg.ShutdownTimeout-time.Since(shutdownStart), logger)
-	if err := <-serveErr; err != nil {
+	var errs []error
+	for range serving {
+		errs = append(errs, <-serveErr)
+	}
+	if err := errors.Join(errs...); err != nil {
 		return err
 	}
 	logger.Info("greeter-server stopped")
@@ -543,6 +616,21 @@ func closeMetrics(srv *http.Server) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	_ = srv.Shutdown(ctx)
+}
+
+// pageURL is the URL of the greeting page on the HTTP listener at addr, for
+// the start line: an unspecified host (":8080") becomes localhost.
+func pageURL(addr net.Addr, tls bool) string {
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	host := "localhost"
+	if tcp, ok := addr.(*net.TCPAddr); ok && !tcp.IP.IsUnspecified() {
+		host = tcp.IP.String()
+	}
+	_, port, _ := net.SplitHostPort(addr.String())
+	return scheme + "://" + net.JoinHostPort(host, port) + "/"
 }
 
 func isLoopback(addr net.Addr) bool {

@@ -29,17 +29,23 @@ import (
 
 // server is a Run in progress.
 type server struct {
-	addr   string
+	addr string // the gRPC listener's
+	http string // the HTTP listener's
+
 	cancel context.CancelFunc
 	done   chan error
 }
 
-// start runs serve.Run with cfg on a loopback port and stops it when the test
-// ends, if the test has not stopped it already.
+// start runs serve.Run with cfg on loopback ports (both listeners, unless
+// cfg sets them) and stops it when the test ends, if the test has not
+// stopped it already.
 func start(t *testing.T, cfg serve.Config) *server {
 	t.Helper()
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
+	}
+	if cfg.HTTPAddr == "" {
+		cfg.HTTPAddr = "127.0.0.1:0"
 	}
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 5 * time.Second
@@ -48,12 +54,12 @@ func start(t *testing.T, cfg serve.Config) *server {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan net.Addr, 1)
+	ready := make(chan serve.Addrs, 1)
 	s := &server{cancel: cancel, done: make(chan error, 1)}
 	go func() { s.done <- serve.Run(ctx, cfg, ready) }()
 	select {
-	case addr := <-ready:
-		s.addr = addr.String()
+	case addrs := <-ready:
+		s.addr, s.http = addrs.GRPC.String(), addrs.HTTP.String()
 	case err := <-s.done:
 		cancel()
 		t.Fatalf("Run returned before it was ready: %v", err)

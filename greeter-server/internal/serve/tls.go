@@ -51,36 +51,58 @@ func (f TLSFiles) mode() string {
 	}
 }
 
-// config returns the TLS configuration for f, or nil for plaintext, and the
-// reloader that keeps it current, which the caller must stop. The
-// files must be good now: a missing or broken file is an error here, and only
-// later, once the server is up, a warning.
-func (f TLSFiles) config(logger *slog.Logger) (*tls.Config, *tlsReloader, error) {
+// reloader returns the reloader that keeps the TLS configuration for f
+// current, or nil for plaintext; the caller must close it. The files must be
+// good now: a missing or broken file is an error here, and only later, once
+// the server is up, a warning.
+func (f TLSFiles) reloader(logger *slog.Logger) (*tlsReloader, error) {
 	if f.Cert == "" && f.Key == "" {
 		if f.ClientCA != "" {
-			return nil, nil, errors.New("--tls-client-ca needs --tls-cert and --tls-key: mutual TLS is TLS first")
+			return nil, errors.New("--tls-client-ca needs --tls-cert and --tls-key: mutual TLS is TLS first")
 		}
-		return nil, nil, nil
+		return nil, nil
 	}
 	if f.Cert == "" || f.Key == "" {
-		return nil, nil, errors.New("--tls-cert and --tls-key must be set together")
+		return nil, errors.New("--tls-cert and --tls-key must be set together")
 	}
 	r := &tlsReloader{files: f, logger: logger, stop: make(chan struct{}), done: make(chan struct{})}
 	if _, err := r.loadKeyPair(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if _, err := r.loadClientCA(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	r.publish()
 	go r.run(tlsReloadInterval)
-	// Every handshake takes the configuration current at that moment.
-	// Connections already open keep what they were made with, so no call is
-	// dropped by a change.
+	return r, nil
+}
+
+// grpcConfig and httpConfig return the TLS configurations of the two
+// listeners, or nil for plaintext. Every handshake takes the material current
+// at that moment; connections already open keep what they were made with, so
+// no call is dropped by a change. They differ only in ALPN: the gRPC
+// listener offers h2 alone (grpc-go speaks nothing else), the HTTP listener
+// h2 and http/1.1.
+func (r *tlsReloader) grpcConfig() *tls.Config {
+	if r == nil {
+		return nil
+	}
 	return &tls.Config{
 		MinVersion:         tls.VersionTLS12,
-		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return r.current.Load(), nil },
-	}, r, nil
+		NextProtos:         []string{"h2"},
+		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return r.currentGRPC.Load(), nil },
+	}
+}
+
+func (r *tlsReloader) httpConfig() *tls.Config {
+	if r == nil {
+		return nil
+	}
+	return &tls.Config{
+		MinVersion:         tls.VersionTLS12,
+		NextProtos:         []string{"h2", "http/1.1"},
+		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return r.currentHTTP.Load(), nil },
+	}
 }
 
 // tlsReloader holds the server's current TLS configuration and, every
@@ -97,9 +119,11 @@ func (f TLSFiles) config(logger *slog.Logger) (*tls.Config, *tlsReloader, error)
 // default, and its warning for a bad key pair quotes the files, private key
 // included; and its Close does not wait for its goroutine to end.
 type tlsReloader struct {
-	files   TLSFiles
-	logger  *slog.Logger
-	current atomic.Pointer[tls.Config]
+	files  TLSFiles
+	logger *slog.Logger
+	// The configurations new handshakes use, one per listener (see
+	// grpcConfig).
+	currentGRPC, currentHTTP atomic.Pointer[tls.Config]
 
 	// The last good material and the file contents it came from, and the
 	// last warning logged for each, are only used by run (and by
@@ -174,15 +198,18 @@ func (r *tlsReloader) warn(last string, err error, msg string) string {
 
 // publish makes the loaded material the one new handshakes use.
 func (r *tlsReloader) publish() {
-	// ALPN: gRPC clients ask for h2 (grpc-go insists on it); browsers and
-	// other HTTP clients may take either. The router sorts them after the
-	// handshake.
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{r.cert}, NextProtos: []string{"h2", "http/1.1"}}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{r.cert}}
 	if r.clientCAs != nil {
 		cfg.ClientCAs = r.clientCAs
 		cfg.ClientAuth = tls.RequireAndVerifyClientCert
 	}
-	r.current.Store(cfg)
+	// ALPN: gRPC clients ask for h2 (grpc-go insists on it); browsers and
+	// other HTTP clients may take either.
+	grpcCfg, httpCfg := cfg.Clone(), cfg
+	grpcCfg.NextProtos = []string{"h2"}
+	httpCfg.NextProtos = []string{"h2", "http/1.1"}
+	r.currentGRPC.Store(grpcCfg)
+	r.currentHTTP.Store(httpCfg)
 }
 
 // loadKeyPair reads the certificate and key files and, if they differ from

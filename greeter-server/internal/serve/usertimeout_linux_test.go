@@ -21,7 +21,7 @@ func TestAcceptSetsUserTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lis.Close()
-	capped := newCapListener(lis, 10, slog.New(slog.DiscardHandler))
+	capped := newCapListener(lis, "grpc", 10, slog.New(slog.DiscardHandler))
 	client, err := net.Dial("tcp", lis.Addr().String())
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package serve
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,13 +12,13 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
+	"time"
 
 	"connectrpc.com/connect"
 	"connectrpc.com/vanguard"
 	"connectrpc.com/vanguard/vanguardgrpc"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/tap"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -25,23 +26,38 @@ import (
 	"github.com/greeter-go/greeter/greeter-server/internal/web"
 )
 
-// The HTTP side of the port: Connect (JSON or binary protobuf, over HTTP/1.1
-// or HTTP/2, unary and server streaming), gRPC-Web and the greeting page. The
-// router (router.go) sends every connection that is not native gRPC here.
+// The HTTP listener: one net/http server, HTTP/1.1 and h2c in plaintext,
+// HTTP/2 and HTTP/1.1 over TLS, that decides per request what it serves:
 //
-// vanguard translates Connect and gRPC-Web calls into gRPC and hands them to
-// webGRPC.ServeHTTP: a second grpc.Server, built by New with the same
-// options, interceptors and service implementations as the native one, so
-// every rule, limit, log line and metric applies to both. It is a server of
-// its own because grpc.Server.GracefulStop closes the calls it is serving
+//   - POST to a method with content type application/grpc[+proto]: native
+//     gRPC, handed to webGRPC.ServeHTTP;
+//   - POST to a method with any other content type the API speaks: Connect
+//     (JSON or binary protobuf, unary and server streaming) or gRPC-Web,
+//     which vanguard translates into gRPC for webGRPC.ServeHTTP;
+//   - GET / (and its script and style): the greeting page;
+//   - GET /healthz: 200 while the health service reports SERVING for the
+//     server as a whole, 503 otherwise, for load balancers and proxies that
+//     cannot make a gRPC health call.
+//
+// Because nothing is decided per connection, a proxy or client that pools
+// connections may send any mix of these over one connection, in any order.
+//
+// webGRPC is a second grpc.Server, built by New with the same options,
+// interceptors and service implementations as the gRPC listener's, so every
+// rule, limit, log line and metric applies to both listeners. It is a server
+// of its own because grpc.Server.GracefulStop closes the calls it is serving
 // through ServeHTTP at once, where http.Server.Shutdown lets them finish.
 // grpc.Server.ServeHTTP skips what lives in grpc-go's HTTP/2 transport; the
-// http.Server below sets the same limits instead, and the tap handle's call
-// limits are applied by callLimits.
+// http.Server below sets the same limits instead, and httpLimits applies
+// the tap handle's call limits, a deadline for reading the request, and a
+// lifetime for health Watch streams. The client certificate of a mutual TLS
+// connection reaches the interceptors as on the gRPC listener:
+// grpc.Server.ServeHTTP makes Request.TLS the call's peer.AuthInfo.
 
-// newWebServer returns the http.Server for the HTTP side, serving the API
-// from webGRPC, the page, and CORS for origins.
-func (s *Server) newWebServer(webGRPC *grpc.Server, origins []string) (*http.Server, error) {
+// newWebServer returns the http.Server of the HTTP listener, serving the API
+// from webGRPC, the page, /healthz and CORS for origins; tlsConfig is nil for
+// plaintext.
+func (s *Server) newWebServer(webGRPC *grpc.Server, origins []string, tlsConfig *tls.Config) (*http.Server, error) {
 	transcoder, err := vanguardgrpc.NewTranscoder(webGRPC,
 		vanguard.WithCodec(func(res vanguard.TypeResolver) vanguard.Codec {
 			return requestJSONCodec{vanguard.NewJSONCodec(res)}
@@ -60,22 +76,29 @@ func (s *Server) newWebServer(webGRPC *grpc.Server, origins []string) (*http.Ser
 	mux.Handle("GET /{$}", page)
 	mux.Handle("GET /greet.js", page)
 	mux.Handle("GET /greet.css", page)
-	mux.Handle("/", s.callLimits(connectContentTypes(methodPaths(webGRPC), unaryInputs(webGRPC), transcoder)))
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("/", s.httpLimits(byContentType(methodPaths(webGRPC), unaryInputs(webGRPC), webGRPC, transcoder)))
 	handler, err := web.CORS(origins, mux)
 	if err != nil {
 		return nil, fmt.Errorf("--cors-origin: %w", err)
 	}
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
-	protocols.SetUnencryptedHTTP2(true) // TLS, if any, is the router's
+	protocols.SetHTTP2(true)            // with TLS
+	protocols.SetUnencryptedHTTP2(true) // h2c with prior knowledge, as gRPC clients and proxies speak it
 	return &http.Server{
 		Handler:   handler,
 		Protocols: protocols,
-		// Slowloris: the request line and headers must arrive within the
-		// time a gRPC connection has for its handshake.
+		TLSConfig: tlsConfig,
+		// Slowloris: the TLS handshake, and then the request line and
+		// headers, must each arrive within the time a gRPC connection has
+		// for its handshake. The body has its own deadline (httpLimits).
 		ReadHeaderTimeout: connectionTimeout,
 		IdleTimeout:       maxConnectionIdle,
-		MaxHeaderBytes:    MaxHeaderListSize,
+		// Header bytes per request, as MaxHeaderListSize on the gRPC
+		// listener: HTTP/1.1 requests over it are answered 431, and HTTP/2
+		// advertises it (plus net/http's small per-field allowance).
+		MaxHeaderBytes: MaxHeaderListSize,
 		HTTP2: &http.HTTP2Config{
 			MaxConcurrentStreams: MaxConcurrentStreams,
 			SendPingTimeout:      keepaliveTime,
@@ -83,6 +106,34 @@ func (s *Server) newWebServer(webGRPC *grpc.Server, origins []string) (*http.Ser
 		},
 		ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
 	}, nil
+}
+
+// ServeWeb serves the HTTP listener on lis, with TLS if the server has it,
+// until Shutdown. It returns nil once the server has stopped.
+func (s *Server) ServeWeb(lis net.Listener) error {
+	var err error
+	if s.web.TLSConfig != nil {
+		err = s.web.ServeTLS(lis, "", "")
+	} else {
+		err = s.web.Serve(lis)
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve HTTP on %s: %w", lis.Addr(), err)
+	}
+	return nil
+}
+
+// healthz answers GET /healthz: 200 SERVING while the health service
+// reports the server as a whole ("") SERVING, else 503 with its status.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	resp, err := s.health.Check(r.Context(), &healthpb.HealthCheckRequest{})
+	st := resp.GetStatus()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err != nil || st != healthpb.HealthCheckResponse_SERVING {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	_, _ = fmt.Fprintln(w, st)
 }
 
 // requestJSONCodec is vanguard's JSON codec, which decodes only what clients
@@ -115,21 +166,30 @@ func methodPaths(g *grpc.Server) map[string]bool {
 // unary and streaming, gRPC-Web, and gRPC.
 const acceptPost = "application/json, application/proto, application/connect+json, application/connect+proto, application/grpc-web, application/grpc-web+proto, application/grpc-web-text, application/grpc"
 
-// connectContentTypes makes POSTs to the API's methods plain Connect calls
-// as far as their content type goes, before vanguard sees them. A unary call
-// of JSON or binary protobuf needs no Connect-Protocol-Version header (the
-// protocol makes it optional, and curl users do not send it; vanguard would
-// otherwise take the call for REST and answer 404), and any other content
-// type is answered 415 Unsupported Media Type, naming those it supports, as
-// the Connect protocol asks. A unary call's binary body is checked against
-// its request message type in inputs (see checkProtoBody).
-func connectContentTypes(methods map[string]bool, inputs map[string]protoreflect.MessageType, h http.Handler) http.Handler {
+// byContentType sends each POST to one of the API's methods where its
+// content type says: native gRPC (HTTP/2 only, as gRPC is) straight to
+// grpcSrv.ServeHTTP, Connect and gRPC-Web to the transcoder. Before that, it
+// makes them plain Connect calls as far as their content type goes. A unary
+// call of JSON or binary protobuf needs no Connect-Protocol-Version header
+// (the protocol makes it optional, and curl users do not send it; vanguard
+// would otherwise take the call for REST and answer 404), and any other
+// content type is answered 415 Unsupported Media Type, naming those it
+// supports, as the Connect protocol asks. A unary call's binary body is
+// checked against its request message type in inputs (see checkProtoBody).
+// Other requests (an unknown path, a GET) go to the transcoder, which
+// answers them.
+func byContentType(methods map[string]bool, inputs map[string]protoreflect.MessageType, grpcSrv, transcoder http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || !methods[r.URL.Path] {
-			h.ServeHTTP(w, r)
+			transcoder.ServeHTTP(w, r)
 			return
 		}
-		mediaType, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+		contentType := r.Header.Get("Content-Type")
+		if isGRPC(contentType) && r.ProtoMajor == 2 {
+			grpcSrv.ServeHTTP(w, r)
+			return
+		}
+		mediaType, _, _ := strings.Cut(contentType, ";")
 		switch mediaType = strings.ToLower(strings.TrimSpace(mediaType)); {
 		case mediaType == "application/json" || mediaType == "application/proto":
 			if r.Header.Get("Connect-Protocol-Version") == "" {
@@ -144,8 +204,15 @@ func connectContentTypes(methods map[string]bool, inputs map[string]protoreflect
 			http.Error(w, fmt.Sprintf("unsupported content type %q: send application/json (Connect, JSON), application/proto (Connect, binary), or one of: %s", mediaType, acceptPost), http.StatusUnsupportedMediaType)
 			return
 		}
-		h.ServeHTTP(w, r)
+		transcoder.ServeHTTP(w, r)
 	})
+}
+
+// isGRPC reports whether contentType is native gRPC's: application/grpc or
+// application/grpc+CODEC. application/grpc-web is not.
+func isGRPC(contentType string) bool {
+	rest, ok := strings.CutPrefix(contentType, "application/grpc")
+	return ok && (rest == "" || rest[0] == '+' || rest[0] == ';')
 }
 
 // unaryInputs returns the request message type of every unary method g
@@ -201,84 +268,74 @@ func checkProtoBody(w http.ResponseWriter, r *http.Request, mt protoreflect.Mess
 	return true
 }
 
-// callLimits gives each call the same life limits that the tap handle
-// (callContext) gives native gRPC calls, which ServeHTTP does not run.
-func (s *Server) callLimits(h http.Handler) http.Handler {
+// httpLimits gives each call on the HTTP listener the limits the gRPC
+// listener's transport and tap handle give it:
+//
+//   - unary and server-streaming calls live at most MaxUnaryDuration and
+//     MaxStreamDuration (callContext); client-streaming calls are bounded by
+//     drainStream, on both listeners;
+//   - a health Watch stream lives at most MaxConnectionAge plus
+//     MaxConnectionAgeGrace, the longest it can live on the gRPC listener,
+//     where the connection's age ends it, and then ends UNAVAILABLE, which
+//     tells its client to watch again;
+//   - the request of a call that sends one message (every call but the
+//     client-streaming ones) must arrive within MaxUnaryDuration. Neither
+//     vanguard nor grpc.Server.ServeHTTP watches the call's context while
+//     it reads the body, so a client trickling its request would hold the
+//     call, its goroutines and (over HTTP/1.1) its connection with no end:
+//     the read deadline cuts the body, the call fails, and an HTTP/1.1
+//     connection is closed.
+func (s *Server) httpLimits(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, _ := s.callContext(r.Context(), &tap.Info{FullMethodName: r.URL.Path})
-		h.ServeHTTP(w, r.WithContext(ctx))
+		limit, ok := s.tapLimits[r.URL.Path]
+		if r.URL.Path == healthWatch {
+			limit, ok = s.watchLimit, true
+		}
+		if !ok || r.Method != http.MethodPost {
+			h.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithTimeoutCause(r.Context(), limit.after, limit.cause)
+		defer cancel()
+		r = r.WithContext(ctx)
+		readWithin(w, r, maxUnaryDuration)
+		h.ServeHTTP(w, r)
 	})
 }
 
-// shutdownWeb stops the HTTP side: no new calls, open ones may finish until
-// ctx ends, then they are cut.
+// readWithin sets a deadline d away for reading r's body, and lifts it once
+// the body has been read to its end, so that it never cuts a response that
+// streams for longer (HTTP/1.1 keeps reading the connection after the body,
+// to notice a client that hangs up).
+func readWithin(w http.ResponseWriter, r *http.Request, d time.Duration) {
+	rc := http.NewResponseController(w)
+	if r.Body == nil || r.Body == http.NoBody || rc.SetReadDeadline(time.Now().Add(d)) != nil {
+		return
+	}
+	r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc}
+}
+
+// deadlineBody lifts its read deadline when it reaches the end.
+type deadlineBody struct {
+	io.ReadCloser
+	rc     *http.ResponseController
+	lifted bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && !b.lifted {
+		b.lifted = true
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
+}
+
+// shutdownWeb stops the HTTP listener: no new calls, open ones may finish
+// until ctx ends, then they are cut.
 func (s *Server) shutdownWeb(ctx context.Context) {
 	if err := s.web.Shutdown(ctx); err != nil {
 		s.web.Close()
 	}
 	s.webGRPC.Stop()
-}
-
-// serveRouted serves lis through a router: native gRPC connections to
-// s.grpc.Serve, the rest to s.web. It returns once the router and both
-// servers have stopped taking connections from lis.
-func (s *Server) serveRouted(lis net.Listener) error {
-	rt := newRouter(lis, s.tlsConfig, connectionTimeout)
-	if !s.routers.add(rt) {
-		lis.Close()
-		return nil
-	}
-	var wg sync.WaitGroup
-	var routeErr error
-	wg.Go(func() { routeErr = rt.run() })
-	wg.Go(func() { _ = s.web.Serve(rt.http) })
-	err := s.grpc.Serve(rt.grpc)
-	rt.close()
-	wg.Wait()
-	if routeErr != nil {
-		return fmt.Errorf("serve on %s: %w", lis.Addr(), routeErr)
-	}
-	// The router closes the gRPC side's listener when it stops, which can
-	// come before grpc.Server learns it is stopping.
-	if err != nil && !errors.Is(err, grpc.ErrServerStopped) && !errors.Is(err, net.ErrClosed) {
-		return fmt.Errorf("serve on %s: %w", lis.Addr(), err)
-	}
-	return nil
-}
-
-// gracefulStop closes the listeners, then stops both sides at once: gRPC
-// gracefully, and HTTP letting its calls finish until ctx ends.
-func (s *Server) gracefulStop(ctx context.Context) {
-	s.routers.stop()
-	var wg sync.WaitGroup
-	wg.Go(func() { s.shutdownWeb(ctx) })
-	s.grpc.GracefulStop()
-	wg.Wait()
-}
-
-// routers are the routers of a server's Serve calls, which Shutdown stops.
-type routers struct {
-	mu      sync.Mutex
-	list    []*router
-	stopped bool
-}
-
-// add adds rt, or reports false if the server is stopping.
-func (r *routers) add(rt *router) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.stopped {
-		return false
-	}
-	r.list = append(r.list, rt)
-	return true
-}
-
-func (r *routers) stop() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.stopped = true
-	for _, rt := range r.list {
-		rt.close()
-	}
 }

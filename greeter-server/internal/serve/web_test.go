@@ -70,7 +70,7 @@ type connectError struct {
 func TestConnectJSON(t *testing.T) {
 	t.Parallel()
 	s := start(t, serve.Config{})
-	base := "http://" + s.addr
+	base := "http://" + s.http
 	tests := []struct {
 		desc, path, contentType, body string
 		wantStatus                    int
@@ -128,7 +128,7 @@ func TestConnectProto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	status, _, body := post(t, httpClient(t, false, nil), "http://"+s.addr+"/greeter.v1.GreeterService/SayHello", "application/proto", string(req))
+	status, _, body := post(t, httpClient(t, false, nil), "http://"+s.http+"/greeter.v1.GreeterService/SayHello", "application/proto", string(req))
 	var resp greeterv1.SayHelloResponse
 	if status != 200 {
 		t.Fatalf("POST application/proto = %d %s, want 200", status, body)
@@ -140,14 +140,14 @@ func TestConnectProto(t *testing.T) {
 	// A body that is not protobuf is the client's mistake: 400, as for
 	// malformed JSON, not the 500 of a request grpc-go cannot decode.
 	for _, bad := range []string{"\xff\xff\xff", `{"name":"Ann"}`, "\x0a\x05Ann"} {
-		status, _, body := post(t, httpClient(t, false, nil), "http://"+s.addr+"/greeter.v1.GreeterService/SayHello", "application/proto", bad)
+		status, _, body := post(t, httpClient(t, false, nil), "http://"+s.http+"/greeter.v1.GreeterService/SayHello", "application/proto", bad)
 		if status != 400 || !strings.Contains(string(body), `"code":"invalid_argument"`) || !strings.Contains(string(body), "greeter.v1.SayHelloRequest") {
 			t.Errorf("POST application/proto %q = %d %s, want 400 invalid_argument naming the request message", bad, status, body)
 		}
 	}
 	// A name that is not UTF-8 is valid protobuf for the server's codec and
 	// reaches the name rule, as over native gRPC.
-	status, _, body = post(t, httpClient(t, false, nil), "http://"+s.addr+"/greeter.v1.GreeterService/SayHello", "application/proto", "\x0a\x02\xff\xfe")
+	status, _, body = post(t, httpClient(t, false, nil), "http://"+s.http+"/greeter.v1.GreeterService/SayHello", "application/proto", "\x0a\x02\xff\xfe")
 	if status != 400 || !strings.Contains(string(body), "invalid name") {
 		t.Errorf("POST application/proto with a name that is not UTF-8 = %d %s, want 400 invalid name", status, body)
 	}
@@ -174,7 +174,7 @@ func TestConnectAndGRPCWebClients(t *testing.T) {
 			if h2 {
 				what += " over h2c"
 			}
-			unary := connect.NewClient[helloworld.HelloRequest, helloworld.HelloReply](hc, "http://"+s.addr+"/helloworld.Greeter/SayHello", p.opts...)
+			unary := connect.NewClient[helloworld.HelloRequest, helloworld.HelloReply](hc, "http://"+s.http+"/helloworld.Greeter/SayHello", p.opts...)
 			resp, err := unary.CallUnary(callCtx(t), connect.NewRequest(&helloworld.HelloRequest{Name: "Ann"}))
 			if err != nil || resp.Msg.GetMessage() != "Hello, Ann!" {
 				t.Errorf("%s: SayHello(%q) = %v, %v, want %q", what, "Ann", resp, err, "Hello, Ann!")
@@ -184,7 +184,7 @@ func TestConnectAndGRPCWebClients(t *testing.T) {
 				t.Errorf("%s: SayHello(%q) error = %v, want InvalidArgument naming the name", what, "", err)
 			}
 
-			stream := connect.NewClient[greeterv1.SayHelloStreamRequest, greeterv1.SayHelloStreamResponse](hc, "http://"+s.addr+"/greeter.v1.GreeterService/SayHelloStream", p.opts...)
+			stream := connect.NewClient[greeterv1.SayHelloStreamRequest, greeterv1.SayHelloStreamResponse](hc, "http://"+s.http+"/greeter.v1.GreeterService/SayHelloStream", p.opts...)
 			ss, err := stream.CallServerStream(callCtx(t), connect.NewRequest(&greeterv1.SayHelloStreamRequest{Name: "Ann", Count: 3}))
 			if err != nil {
 				t.Errorf("%s: SayHelloStream: %v", what, err)
@@ -208,7 +208,7 @@ func TestHTTPAccessLog(t *testing.T) {
 	t.Parallel()
 	var logs syncBuffer
 	s := start(t, serve.Config{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
-	status, _, body := post(t, httpClient(t, false, nil), "http://"+s.addr+"/greeter.v1.GreeterService/SayHello", "application/json", `{"name":""}`)
+	status, _, body := post(t, httpClient(t, false, nil), "http://"+s.http+"/greeter.v1.GreeterService/SayHello", "application/json", `{"name":""}`)
 	if status != 400 {
 		t.Fatalf("POST SayHello with no name = %d %s, want 400", status, body)
 	}
@@ -222,7 +222,7 @@ func TestPage(t *testing.T) {
 	s := start(t, serve.Config{})
 	c := httpClient(t, false, nil)
 	for path, want := range map[string]string{"/": "<form", "/greet.js": "/greeter.v1.GreeterService/SayHello"} {
-		resp, err := c.Get("http://" + s.addr + path)
+		resp, err := c.Get("http://" + s.http + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -248,11 +248,11 @@ func TestHTTPOverTLS(t *testing.T) {
 		client     *tls.Config
 		h2, wantOK bool
 	}{
-		{desc: "TLS, HTTP/1.1", addr: tlsServer.addr, client: &tls.Config{RootCAs: p.pool}, wantOK: true},
-		{desc: "TLS, HTTP/2", addr: tlsServer.addr, client: &tls.Config{RootCAs: p.pool}, h2: true, wantOK: true},
-		{desc: "mTLS with a client certificate", addr: mtlsServer.addr, client: &tls.Config{RootCAs: p.pool, Certificates: []tls.Certificate{p.clientCert}}, h2: true, wantOK: true},
-		{desc: "mTLS without a client certificate", addr: mtlsServer.addr, client: &tls.Config{RootCAs: p.pool}},
-		{desc: "mTLS with an untrusted client certificate", addr: mtlsServer.addr, client: &tls.Config{RootCAs: p.pool, Certificates: []tls.Certificate{p.otherCert}}},
+		{desc: "TLS, HTTP/1.1", addr: tlsServer.http, client: &tls.Config{RootCAs: p.pool}, wantOK: true},
+		{desc: "TLS, HTTP/2", addr: tlsServer.http, client: &tls.Config{RootCAs: p.pool}, h2: true, wantOK: true},
+		{desc: "mTLS with a client certificate", addr: mtlsServer.http, client: &tls.Config{RootCAs: p.pool, Certificates: []tls.Certificate{p.clientCert}}, h2: true, wantOK: true},
+		{desc: "mTLS without a client certificate", addr: mtlsServer.http, client: &tls.Config{RootCAs: p.pool}},
+		{desc: "mTLS with an untrusted client certificate", addr: mtlsServer.http, client: &tls.Config{RootCAs: p.pool, Certificates: []tls.Certificate{p.otherCert}}},
 	}
 	for _, tt := range tests {
 		c := httpClient(t, tt.h2, tt.client)
@@ -295,7 +295,7 @@ func TestSilentConnectionDoesNotBlock(t *testing.T) {
 	if _, err := greeterv1.NewGreeterServiceClient(conn).SayHello(callCtx(t), &greeterv1.SayHelloRequest{Name: "Ann"}); err != nil {
 		t.Errorf("gRPC SayHello with silent connections open: %v", err)
 	}
-	if status, _, body := post(t, httpClient(t, false, nil), "http://"+s.addr+"/greeter.v1.GreeterService/SayHello", "application/json", `{"name":"Ann"}`); status != 200 {
+	if status, _, body := post(t, httpClient(t, false, nil), "http://"+s.http+"/greeter.v1.GreeterService/SayHello", "application/json", `{"name":"Ann"}`); status != 200 {
 		t.Errorf("HTTP SayHello with silent connections open = %d %s, want 200", status, body)
 	}
 }
@@ -306,7 +306,7 @@ func TestSilentConnectionDoesNotBlock(t *testing.T) {
 func TestShutdownLetsHTTPCallsFinish(t *testing.T) {
 	t.Parallel()
 	s := start(t, serve.Config{ShutdownTimeout: 5 * time.Second, StreamGrace: 200 * time.Millisecond})
-	c := connect.NewClient[greeterv1.SayHelloStreamRequest, greeterv1.SayHelloStreamResponse](httpClient(t, false, nil), "http://"+s.addr+"/greeter.v1.GreeterService/SayHelloStream")
+	c := connect.NewClient[greeterv1.SayHelloStreamRequest, greeterv1.SayHelloStreamResponse](httpClient(t, false, nil), "http://"+s.http+"/greeter.v1.GreeterService/SayHelloStream")
 	ss, err := c.CallServerStream(callCtx(t), connect.NewRequest(&greeterv1.SayHelloStreamRequest{Name: "Ann", Count: 100, Interval: durationpb.New(time.Second)}))
 	if err != nil {
 		t.Fatal(err)
