@@ -54,7 +54,7 @@ func TestBrowserPage(t *testing.T) {
 	defer cancelBrowser()
 
 	const name = "Zoë & <Ann>" // escaped in the URL, shown as text, not HTML
-	if err := chromedp.Do(browser, chromedp.Navigate("http://"+s.Addr+"/?name="+url.QueryEscape(name))); err != nil {
+	if err := chromedp.Do(browser, chromedp.Navigate("http://"+s.HTTPAddr+"/?name="+url.QueryEscape(name))); err != nil {
 		t.Fatalf("browser: load the page: %v", err)
 	}
 	wait := func(predicate string) string {

@@ -49,13 +49,17 @@ func TestMain(m *testing.M) {
 // server is a running greeter-server process.
 type server struct{ *testproc.Server }
 
-// startServer runs greeter-server with args (plus --addr 127.0.0.1:0 unless
-// args set --addr) and waits until it listens. The process is killed when the
-// test ends if it is still running.
+// startServer runs greeter-server with args (plus --addr 127.0.0.1:0 and
+// --http-addr 127.0.0.1:0 unless args set them) and waits until it listens.
+// The process is killed when the test ends if it is still running.
 func startServer(t *testing.T, args ...string) server {
 	t.Helper()
-	if !strings.Contains(strings.Join(args, " "), "--addr") {
+	joined := " " + strings.Join(args, " ")
+	if !strings.Contains(joined, " --addr") {
 		args = append([]string{"--addr", "127.0.0.1:0"}, args...)
+	}
+	if !strings.Contains(joined, " --http-addr") {
+		args = append([]string{"--http-addr", "127.0.0.1:0"}, args...)
 	}
 	cmd := exec.Command(serverBin, args...)
 	cmd.Env = testproc.EnvironWithoutGreeter()

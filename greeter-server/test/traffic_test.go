@@ -48,22 +48,32 @@ func TestNonGRPCTraffic(t *testing.T) {
 	})
 
 	t.Run("HTTP/1.1 request", func(t *testing.T) {
+		// The gRPC listener speaks native gRPC only: grpc-go closes it.
 		conn, err := net.Dial("tcp", srv.Addr)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer conn.Close()
-		// The port serves HTTP/1.1 too (Connect, gRPC-Web, the page at /).
 		_, _ = conn.Write([]byte("GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: test\r\nConnection: close\r\n\r\n"))
-		got := readUntilClosed(t, conn)
+		if got := readUntilClosed(t, conn); strings.HasPrefix(string(got), "HTTP/1.1 200") {
+			t.Errorf("HTTP/1.1 GET / to the gRPC listener = %.200q, want the connection closed", got)
+		}
+		// The HTTP listener serves the page.
+		hconn, err := net.Dial("tcp", srv.HTTPAddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer hconn.Close()
+		_, _ = hconn.Write([]byte("GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: test\r\nConnection: close\r\n\r\n"))
+		got := readUntilClosed(t, hconn)
 		if !strings.HasPrefix(string(got), "HTTP/1.1 200") || !strings.Contains(string(got), "<form") {
-			t.Errorf("HTTP/1.1 GET / = %.200q, want 200 with the greeting page", got)
+			t.Errorf("HTTP/1.1 GET / to the HTTP listener = %.200q, want 200 with the greeting page", got)
 		}
 		srv.checkServing(t)
 	})
 
 	t.Run("malformed HTTP/1.1 request", func(t *testing.T) {
-		conn, err := net.Dial("tcp", srv.Addr)
+		conn, err := net.Dial("tcp", srv.HTTPAddr)
 		if err != nil {
 			t.Fatal(err)
 		}

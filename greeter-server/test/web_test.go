@@ -12,7 +12,7 @@ import (
 )
 
 // TestHTTPJSON calls the real binary the way curl does: an HTTP/1.1 POST of
-// JSON to the port that serves gRPC (the README's example).
+// JSON to the HTTP listener (the README's example).
 func TestHTTPJSON(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
@@ -28,7 +28,7 @@ func TestHTTPJSON(t *testing.T) {
 		{"wrong content type", "text/plain", `name=Ann`, 415, "unsupported content type"},
 	}
 	for _, tt := range tests {
-		resp, err := client.Post("http://"+s.Addr+"/greeter.v1.GreeterService/SayHello", tt.contentType, strings.NewReader(tt.body))
+		resp, err := client.Post("http://"+s.HTTPAddr+"/greeter.v1.GreeterService/SayHello", tt.contentType, strings.NewReader(tt.body))
 		if err != nil {
 			t.Fatalf("%s: POST: %v", tt.desc, err)
 		}
@@ -41,7 +41,7 @@ func TestHTTPJSON(t *testing.T) {
 			t.Errorf("%s: error %s does not name the field", tt.desc, body)
 		}
 	}
-	s.checkServing(t) // native gRPC on the same port
+	s.checkServing(t)
 }
 
 // TestBufCurl calls the real binary with buf curl (the pinned buf, through
@@ -65,7 +65,7 @@ func TestBufCurl(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.protocol+" "+tt.method, func(t *testing.T) {
 			t.Parallel()
-			bufCurl(t, root, s.Addr, tt.protocol, tt.method, tt.body, tt.want)
+			bufCurl(t, root, s.HTTPAddr, tt.protocol, tt.method, tt.body, tt.want)
 		})
 	}
 }

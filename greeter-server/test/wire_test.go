@@ -171,16 +171,7 @@ func TestRawFrames(t *testing.T) {
 	unknown := append(nameField([]byte("x")), 0x98, 0x06, 0x01) // field 99, varint 1
 	badUTF8 := nameField([]byte("a\xffb"))
 
-	tests := []struct {
-		name        string
-		contentType string
-		body        []byte
-		extra       []string
-		wantHTTP    string
-		wantStatus  string // grpc-status; "" when the answer is not gRPC at all
-		wantMessage string // substring of grpc-message
-		wantData    string // substring of the response message
-	}{
+	tests := []rawCase{
 		{name: "valid request", contentType: "application/grpc", body: frame(false, uint32(len(valid)), valid),
 			wantHTTP: "200", wantStatus: "0", wantData: "Hello, x!"},
 		{name: "unknown fields are ignored", contentType: "application/grpc+proto", body: frame(false, uint32(len(unknown)), unknown),
@@ -197,32 +188,57 @@ func TestRawFrames(t *testing.T) {
 			wantHTTP: "200", wantStatus: "13", wantMessage: "compressed flag"},
 		{name: "unknown compressor", contentType: "application/grpc", body: frame(true, uint32(len(valid)), valid), extra: []string{"grpc-encoding", "brotli9000"},
 			wantHTTP: "200", wantStatus: "12", wantMessage: "brotli9000"},
-		// A first request that is not application/grpc puts the connection on
-		// the HTTP side: JSON is a Connect call, anything else is refused.
+		// The HTTP listener decides per request: JSON is a Connect call,
+		// anything else is refused; the gRPC listener speaks gRPC only.
 		{name: "JSON is Connect", contentType: "application/json", body: []byte(`{"name":"x"}`),
-			wantHTTP: "200", wantData: "Hello, x!"},
+			wantHTTP: "200", wantData: "Hello, x!", on: "http"},
 		{name: "wrong content-type", contentType: "text/plain", body: []byte(`name=x`),
-			wantHTTP: "415", wantData: "unsupported content type"},
+			wantHTTP: "415", wantData: "unsupported content type", on: "http"},
+		{name: "JSON is not gRPC", contentType: "application/json", body: []byte(`{"name":"x"}`),
+			wantHTTP: "415", wantStatus: "3", wantMessage: "content-type", on: "grpc"},
 		{name: "unknown method", contentType: "application/grpc", body: frame(false, uint32(len(valid)), valid),
 			wantHTTP: "200", wantStatus: "12"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			rc := dialRaw(t, srv.Addr)
-			method := sayHello
-			if tt.name == "unknown method" {
-				method = "/greeter.v1.GreeterService/NoSuchMethod"
+		for listener, addr := range map[string]string{"grpc": srv.Addr, "http": srv.HTTPAddr} {
+			if tt.on != "" && tt.on != listener {
+				continue
 			}
-			got := rc.call(t, method, tt.contentType, tt.body, tt.extra...)
-			if got.httpStatus != tt.wantHTTP || got.grpcStatus != tt.wantStatus ||
-				!strings.Contains(got.grpcMessage, tt.wantMessage) || !bytes.Contains(got.data, []byte(tt.wantData)) {
-				t.Errorf("%s: got HTTP %q, grpc-status %q, grpc-message %q, data %q (reset %v); want HTTP %q, grpc-status %q, message containing %q, data containing %q",
-					tt.name, got.httpStatus, got.grpcStatus, got.grpcMessage, got.data, got.reset, tt.wantHTTP, tt.wantStatus, tt.wantMessage, tt.wantData)
-			}
-			t.Logf("%s: HTTP %s, grpc-status %s, grpc-message %q", tt.name, got.httpStatus, got.grpcStatus, got.grpcMessage)
-			srv.checkServing(t)
-		})
+			t.Run(listener+" listener/"+tt.name, func(t *testing.T) { tt.check(t, srv, addr) })
+		}
 	}
+}
+
+// rawCase is one raw HTTP/2 request of TestRawFrames and the answer it wants.
+type rawCase struct {
+	name        string
+	contentType string
+	body        []byte
+	extra       []string
+	wantHTTP    string
+	wantStatus  string // grpc-status; "" when the answer is not gRPC at all
+	wantMessage string // substring of grpc-message
+	wantData    string // substring of the response message
+	on          string // "grpc" or "http": one listener only; "" both
+}
+
+// check sends tt's request to addr on a connection of its own and checks
+// the answer.
+func (tt rawCase) check(t *testing.T, srv server, addr string) {
+	t.Helper()
+	rc := dialRaw(t, addr)
+	method := sayHello
+	if tt.name == "unknown method" {
+		method = "/greeter.v1.GreeterService/NoSuchMethod"
+	}
+	got := rc.call(t, method, tt.contentType, tt.body, tt.extra...)
+	if got.httpStatus != tt.wantHTTP || got.grpcStatus != tt.wantStatus ||
+		!strings.Contains(got.grpcMessage, tt.wantMessage) || !bytes.Contains(got.data, []byte(tt.wantData)) {
+		t.Errorf("%s: got HTTP %q, grpc-status %q, grpc-message %q, data %q (reset %v); want HTTP %q, grpc-status %q, message containing %q, data containing %q",
+			tt.name, got.httpStatus, got.grpcStatus, got.grpcMessage, got.data, got.reset, tt.wantHTTP, tt.wantStatus, tt.wantMessage, tt.wantData)
+	}
+	t.Logf("%s: HTTP %s, grpc-status %s, grpc-message %q", tt.name, got.httpStatus, got.grpcStatus, got.grpcMessage)
+	srv.checkServing(t)
 }
 
 // TestRapidReset opens streams and resets them at once, many times over, on

@@ -70,7 +70,7 @@ func TestSignalShutdown(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, bin, "--addr", "127.0.0.1:0", "--stream-grace", "1s", "--shutdown-timeout", "5s")
+			cmd := exec.CommandContext(ctx, bin, "--addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--stream-grace", "1s", "--shutdown-timeout", "5s")
 			cmd.Env = append(testproc.EnvironWithoutGreeter(), "GREETER_SERVER_LOG_LEVEL=info")
 			srv := testproc.Start(t, cmd)
 			addr := srv.Addr
@@ -172,7 +172,7 @@ func TestSecondSignalStopsAtOnce(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, build(t), "--addr", "127.0.0.1:0", "--stream-grace", "5m", "--shutdown-timeout", "10m")
+	cmd := exec.CommandContext(ctx, build(t), "--addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--stream-grace", "5m", "--shutdown-timeout", "10m")
 	cmd.Env = append(testproc.EnvironWithoutGreeter(), "GREETER_SERVER_LOG_LEVEL=info")
 	srv := testproc.Start(t, cmd)
 	addr := srv.Addr

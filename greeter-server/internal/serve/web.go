@@ -180,13 +180,13 @@ const acceptPost = "application/json, application/proto, application/connect+jso
 // answers them.
 func byContentType(methods map[string]bool, inputs map[string]protoreflect.MessageType, grpcSrv, transcoder http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || !methods[r.URL.Path] {
-			transcoder.ServeHTTP(w, r)
+		contentType := r.Header.Get("Content-Type")
+		if r.Method == http.MethodPost && r.ProtoMajor == 2 && isGRPC(contentType) {
+			grpcSrv.ServeHTTP(w, r) // it answers unknown methods UNIMPLEMENTED
 			return
 		}
-		contentType := r.Header.Get("Content-Type")
-		if isGRPC(contentType) && r.ProtoMajor == 2 {
-			grpcSrv.ServeHTTP(w, r)
+		if r.Method != http.MethodPost || !methods[r.URL.Path] {
+			transcoder.ServeHTTP(w, r)
 			return
 		}
 		mediaType, _, _ := strings.Cut(contentType, ";")

@@ -15,12 +15,18 @@ import (
 	"time"
 )
 
-var listening = regexp.MustCompile(`greeter-server listening.* addr=(\S+)`)
+var (
+	listening = regexp.MustCompile(`greeter-server listening.* addr=(\S+)(.*)`)
+	httpAddr  = regexp.MustCompile(` http_addr=(\S+)`)
+)
 
 // Server is a greeter-server process started by Start.
 type Server struct {
-	// Addr is the address from the start line.
+	// Addr is the gRPC listener's address from the start line.
 	Addr string
+	// HTTPAddr is the HTTP listener's address from the start line, or ""
+	// if it is off.
+	HTTPAddr string
 	// Cmd is the running command.
 	Cmd *exec.Cmd
 
@@ -55,6 +61,9 @@ func Start(t testing.TB, cmd *exec.Cmd) *Server {
 	})
 	m := s.WaitFor(t, listening, 30*time.Second)
 	s.Addr = strings.Trim(m[1], `"`)
+	if h := httpAddr.FindStringSubmatch(m[2]); h != nil && h[1] != "off" {
+		s.HTTPAddr = strings.Trim(h[1], `"`)
+	}
 	return s
 }
 
