@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -185,4 +188,80 @@ func TestTLSRotation(t *testing.T) {
 	if !strings.Contains(srv.Log(), "TLS certificate reloaded") {
 		t.Errorf("the server did not log the reload; log:\n%s", srv.Log())
 	}
+}
+
+// TestClientIdentityOnBothListeners calls a mutual TLS server with the same
+// client certificate on each listener, in each protocol, and checks that the
+// access log names the same client for every call: the identity reaches
+// the interceptors (peer.AuthInfo) on the HTTP listener as on the gRPC one.
+func TestClientIdentityOnBothListeners(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ca := testpki.NewCA(t, "greeter test CA")
+	certFile, keyFile := ca.Server(t).WriteFiles(t, dir, "server")
+	caFile, _ := ca.WriteFiles(t, dir, "ca")
+	srv := startServer(t, "--tls-cert", certFile, "--tls-key", keyFile, "--tls-client-ca", caFile, "--log-level", "debug")
+	clientTLS := &tls.Config{RootCAs: ca.Pool(), Certificates: []tls.Certificate{ca.Client(t, time.Time{}, time.Time{}).TLS()}, MinVersion: tls.VersionTLS12}
+
+	calls := map[string]func(name string) error{
+		"gRPC listener, gRPC": func(name string) error { return grpcHello(srv.Addr, clientTLS, name) },
+		"HTTP listener, gRPC": func(name string) error { return grpcHello(srv.HTTPAddr, clientTLS, name) },
+		"HTTP listener, Connect over HTTP/2": func(name string) error {
+			return connectHello(srv.HTTPAddr, clientTLS, true, name)
+		},
+		"HTTP listener, Connect over HTTP/1.1": func(name string) error {
+			return connectHello(srv.HTTPAddr, clientTLS, false, name)
+		},
+	}
+	for desc, call := range calls {
+		name := strings.NewReplacer(" ", "-", ",", "", "/", "").Replace(desc)
+		if err := call(name); err != nil {
+			t.Errorf("%s: %v", desc, err)
+			continue
+		}
+		// The access log line is written as the call ends, before the
+		// client has its answer.
+		line := srv.WaitFor(t, regexp.MustCompile(`msg=rpc method=/greeter.v1.GreeterService/SayHello code=OK .* client=(\S+)`), 10*time.Second)
+		if got, want := strings.Trim(line[1], `"`), "CN=greeter-client"; got != want {
+			t.Errorf("%s: access log client=%s, want %s", desc, got, want)
+		}
+	}
+	if n := strings.Count(srv.Log(), `client="CN=greeter-client"`); n != len(calls) {
+		t.Errorf("access log names the client %d times, want once for each of %d calls:\n%s", n, len(calls), srv.Log())
+	}
+}
+
+func grpcHello(addr string, clientTLS *tls.Config, name string) error {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewTLS(clientTLS)))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := greeterv1.NewGreeterServiceClient(conn).SayHello(ctx, &greeterv1.SayHelloRequest{Name: name})
+	if err == nil && resp.GetMessage() != "Hello, "+name+"!" {
+		err = fmt.Errorf("SayHello(%q) = %q", name, resp.GetMessage())
+	}
+	return err
+}
+
+func connectHello(addr string, clientTLS *tls.Config, h2 bool, name string) error {
+	// A clone: http.Transport writes its ALPN protocols into the config.
+	tr := &http.Transport{TLSClientConfig: clientTLS.Clone(), Protocols: new(http.Protocols)}
+	if h2 {
+		tr.Protocols.SetHTTP2(true)
+	} else {
+		tr.Protocols.SetHTTP1(true)
+	}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	resp, body, err := post(c, "https://"+addr+sayHello, []byte(`{"name":"`+name+`"}`), "Content-Type", "application/json")
+	if err != nil {
+		return err
+	}
+	if (resp.ProtoMajor == 2) != h2 || resp.StatusCode != 200 || !strings.Contains(string(body), "Hello, "+name+"!") {
+		return fmt.Errorf("POST over %s = %d %q", resp.Proto, resp.StatusCode, body)
+	}
+	return nil
 }

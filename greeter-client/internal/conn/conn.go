@@ -22,6 +22,9 @@ import (
 	// ServiceConfig's healthCheckConfig turns on.
 	_ "google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	// Registers gzip with grpc-go for --compress, here where connections
+	// are built, rather than relying on another import to do it.
+	"google.golang.org/grpc/encoding/gzip"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 
@@ -52,7 +55,13 @@ type Options struct {
 	Output string
 	// Verbose prints headers, trailers, status and timing on stderr.
 	Verbose bool
+	// Compress names the compressor of every request: "" (none) or
+	// "gzip". The server answers compressed in kind.
+	Compress string
 }
+
+// Compressors are the values Options.Compress may take besides "".
+var Compressors = []string{gzip.Name}
 
 // ServiceConfig is the gRPC service configuration of every connection, unless
 // the name resolver supplies its own (a DNS TXT record, for example):
@@ -215,6 +224,9 @@ func (f *Factory) newClient(disableHealthCheck bool) (*grpc.ClientConn, error) {
 	}
 	if disableHealthCheck {
 		dialOpts = append(dialOpts, grpc.WithDisableHealthCheck())
+	}
+	if f.Options.Compress != "" {
+		dialOpts = append(dialOpts, grpc.WithDefaultCallOptions(grpc.UseCompressor(f.Options.Compress)))
 	}
 	dialOpts = append(dialOpts, f.DialOptions...)
 	cc, err := grpc.NewClient(f.Options.Addr, dialOpts...)

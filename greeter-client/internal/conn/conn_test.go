@@ -13,12 +13,15 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/stats"
 
 	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
 
@@ -184,5 +187,66 @@ func TestConnectTimeout(t *testing.T) {
 	}
 	if elapsed := time.Since(start); elapsed > 3*time.Second {
 		t.Errorf("Conn to a silent listener took %s, want about 200ms", elapsed)
+	}
+}
+
+// compressionSeen records the compression of the SayHello headers a stats
+// handler sees: on a server, the request's; on a client, the response's.
+type compressionSeen struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+type methodKey struct{}
+
+func (c *compressionSeen) TagRPC(ctx context.Context, info *stats.RPCTagInfo) context.Context {
+	return context.WithValue(ctx, methodKey{}, info.FullMethodName)
+}
+func (c *compressionSeen) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context {
+	return ctx
+}
+func (c *compressionSeen) HandleConn(context.Context, stats.ConnStats) {}
+func (c *compressionSeen) HandleRPC(ctx context.Context, s stats.RPCStats) {
+	if h, ok := s.(*stats.InHeader); ok && ctx.Value(methodKey{}) == greeterv1.GreeterService_SayHello_FullMethodName {
+		c.mu.Lock()
+		c.seen = append(c.seen, h.Compression)
+		c.mu.Unlock()
+	}
+}
+
+func (c *compressionSeen) all() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.seen)
+}
+
+// TestCompress checks --compress: with gzip the request is compressed, and
+// the server answers compressed in kind; without it neither is.
+func TestCompress(t *testing.T) {
+	t.Parallel()
+	for _, compress := range []string{"", "gzip"} {
+		t.Run("compress="+compress, func(t *testing.T) {
+			t.Parallel()
+			var server, client compressionSeen
+			addr := greetertest.Start(t, grpc.StatsHandler(&server))
+			f := &conn.Factory{
+				Options:     conn.Options{Addr: addr, Timeout: 5 * time.Second, ConnectTimeout: 5 * time.Second, Compress: compress},
+				DialOptions: []grpc.DialOption{grpc.WithStatsHandler(&client)},
+			}
+			t.Cleanup(func() { f.Close() })
+			if err := sayHello(f); err != nil {
+				t.Fatalf("SayHello with --compress %q: %v", compress, err)
+			}
+			for side, seen := range map[string][]string{"request": server.all(), "response": client.all()} {
+				if len(seen) == 0 {
+					t.Errorf("--compress %q: no %s headers seen", compress, side)
+				}
+				for _, got := range seen {
+					if got != compress {
+						t.Errorf("--compress %q: %s compression = %q, want %q (all: %q)", compress, side, got, compress, seen)
+					}
+				}
+			}
+		})
 	}
 }

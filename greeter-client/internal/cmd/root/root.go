@@ -6,6 +6,8 @@ package root
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -119,6 +121,7 @@ report.
 	fl.StringVarP(&o.Output, "output", "o", output.Text, "output format: text, or json (one protojson object per response and line)")
 	fl.BoolVarP(&o.Verbose, "verbose", "v", false, "print headers, trailers, status and timing of each call on stderr")
 	fl.StringVar(&o.API, "api", greeter.APIGreeterV1, "API to call: greeter.v1, or helloworld for canonical helloworld servers")
+	fl.StringVar(&o.Compress, "compress", "", "compress every request with this compressor: gzip (the server answers compressed in kind; default none)")
 	fl.VisitAll(func(fl *pflag.Flag) {
 		fl.Usage += fmt.Sprintf(" [$%s]", env.name(fl.Name))
 	})
@@ -162,6 +165,8 @@ func validate(env *env, o *conn.Options) error {
 		return exitcode.Usagef("%s must be text or json, got %q", env.ref("output"), o.Output)
 	case o.API != greeter.APIGreeterV1 && o.API != greeter.APIHelloworld:
 		return exitcode.Usagef("%s must be greeter.v1 or helloworld, got %q", env.ref("api"), o.API)
+	case o.Compress != "" && !slices.Contains(conn.Compressors, o.Compress):
+		return exitcode.Usagef("%s must be %s, got %q", env.ref("compress"), strings.Join(conn.Compressors, " or "), o.Compress)
 	}
 	return nil
 }

@@ -61,6 +61,8 @@ func TestMain_Commands(t *testing.T) {
 		{name: "health service", args: []string{"health", "--service", "greeter.v1.GreeterService"}, wantOut: "SERVING\n"},
 		{name: "health unhealthy", args: []string{"health", "-s", greetertest.UnhealthyService}, wantOut: "NOT_SERVING\n", wantErr: "is NOT_SERVING", wantCode: 4},
 		{name: "health unknown service", args: []string{"health", "-s", "nope"}, wantErr: "NotFound", wantCode: 69},
+		{name: "gzip", args: []string{"--compress", "gzip", "hello", "-n", "Ada"}, wantOut: "Hello, Ada!\n"},
+		{name: "unknown compressor", args: []string{"--compress", "br", "hello"}, wantErr: "--compress must be gzip", wantCode: 2},
 		{name: "helloworld hello", args: []string{"--api", "helloworld", "hello", "-n", "Ada"}, wantOut: "Hello, Ada!\n"},
 		{name: "helloworld stream", args: []string{"--api", "helloworld", "hello-stream", "-n", "Ada"}, wantOut: strings.Repeat("Hello, Ada!\n", 3)},
 		{name: "helloworld chat", stdin: "ann\n", args: []string{"--api", "helloworld", "chat"}, wantOut: "Hello, ann!\n"},
