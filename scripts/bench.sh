@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Usage: scripts/bench.sh [COUNT]
 #
-# Measures greeter-server's CPU time per call against a bare grpc-go server
-# serving the same method, side by side in one run: BenchmarkUnary and
-# BenchmarkStream in greeter-server/internal/serve, COUNT (default 6) rounds
-# of 5000 calls to each server, summarised by benchstat (pinned in scripts/tools/go.mod). Each server runs in
-# its own process with GOMAXPROCS=1, and every iteration calls both, so the
-# rest of the machine loads them alike. Read the ours/bare table:
-# server=ours (the default configuration) must stay within 1.10.
+# Measures greeter-server's CPU time per call side by side with a reference
+# server serving the same method, in one run, COUNT (default 6) rounds of 5000
+# calls to each server, summarised by benchstat (pinned in
+# scripts/tools/go.mod). Each server runs in its own process with
+# GOMAXPROCS=1, and every iteration calls both, so the rest of the machine
+# loads them alike. The benchmarks live in greeter-server/internal/serve:
+#
+#   BenchmarkUnary, BenchmarkStream: the gRPC listener against a bare grpc-go
+#     server. Read the ours/bare table: server=ours (the default
+#     configuration) must stay within 1.05.
+#   BenchmarkHTTPListener: the HTTP listener against a plain connect-go
+#     server, per protocol (gRPC, Connect JSON, Connect binary, gRPC-Web).
+#     Read the ours/connect table: no protocol may go above 2.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

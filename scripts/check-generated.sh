@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Usage: scripts/check-generated.sh
 #
-# Fails if the committed generated code in greeter-api is not exactly what
-# `scripts/generate.sh` would write from proto/ now: a hand-edited .pb.go, a
-# proto changed without regenerating, or a stale .pb.go left behind. It
-# regenerates into a temporary directory and compares; the tree is not touched.
+# Fails if the committed generated code is not exactly what
+# `scripts/generate.sh` would write from proto/ now: greeter-api's *.pb.go
+# (buf.gen.yaml) and the benchmarks' connect-go handler
+# (greeter-server/internal/benchconnect/buf.gen.yaml). It catches a
+# hand-edited file, a proto changed without regenerating, or a stale file left
+# behind. It regenerates into a temporary directory and compares; the tree is
+# not touched.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,22 +16,30 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 scripts/buf generate --output "$tmp"
-mkdir -p "$tmp/greeter-api"
-# Compare the sets of generated files, then their contents.
-(cd greeter-api && find . -name '*.pb.go' -type f | sort) > "$tmp/committed.txt"
-(cd "$tmp/greeter-api" && find . -name '*.pb.go' -type f | sort) > "$tmp/fresh.txt"
+scripts/buf generate --template greeter-server/internal/benchconnect/buf.gen.yaml --output "$tmp"
+
 status=0
-if ! diff -u "$tmp/committed.txt" "$tmp/fresh.txt" > "$tmp/files.diff"; then
-  echo "generated files differ from what buf generates (- committed, + expected):" >&2
-  grep -E '^[-+]\./' "$tmp/files.diff" >&2
-  status=1
-fi
-while read -r file; do
-  if [[ -f greeter-api/$file ]] && ! diff -u "greeter-api/$file" "$tmp/greeter-api/$file" >&2; then
-    echo "$file: differs from what buf generates" >&2
+# compare DIR PATTERN: the files named PATTERN under DIR, committed and fresh.
+compare() {
+  local dir=$1 pattern=$2
+  mkdir -p "$tmp/$dir"
+  # Compare the sets of generated files, then their contents.
+  (cd "$dir" && find . -name "$pattern" -type f | sort) > "$tmp/committed.txt"
+  (cd "$tmp/$dir" && find . -name "$pattern" -type f | sort) > "$tmp/fresh.txt"
+  if ! diff -u "$tmp/committed.txt" "$tmp/fresh.txt" > "$tmp/files.diff"; then
+    echo "generated files in $dir differ from what buf generates (- committed, + expected):" >&2
+    grep -E '^[-+]\./' "$tmp/files.diff" >&2
     status=1
   fi
-done < "$tmp/fresh.txt"
+  while read -r file; do
+    if [[ -f $dir/$file ]] && ! diff -u "$dir/$file" "$tmp/$dir/$file" >&2; then
+      echo "$dir/$file: differs from what buf generates" >&2
+      status=1
+    fi
+  done < "$tmp/fresh.txt"
+}
+compare greeter-api '*.pb.go'
+compare greeter-server/internal/benchconnect '*.connect.go'
 if ((status != 0)); then
   echo "generated code is out of date: run scripts/generate.sh and commit the result" >&2
 fi

@@ -13,7 +13,7 @@ trap 'rm -rf "$tmp"' EXIT
 fresh_copy() {
   rm -rf "$tmp/repo"
   mkdir "$tmp/repo"
-  (cd "$root" && tar -cf - buf.yaml buf.gen.yaml proto greeter-api scripts) | tar -xf - -C "$tmp/repo"
+  (cd "$root" && tar -cf - buf.yaml buf.gen.yaml proto greeter-api greeter-server/internal/benchconnect scripts) | tar -xf - -C "$tmp/repo"
 }
 
 expect_rejected() {
@@ -39,3 +39,7 @@ expect_rejected "a proto change without regeneration"
 fresh_copy
 cp "$tmp/repo/greeter-api/helloworld/helloworld.pb.go" "$tmp/repo/greeter-api/helloworld/stale.pb.go"
 expect_rejected "a stale .pb.go with no proto behind it"
+
+fresh_copy
+echo '// edited by hand' >> "$tmp/repo/greeter-server/internal/benchconnect/greeter/v1/greeterv1connect/greeter.connect.go"
+expect_rejected "a hand-edited benchmark greeter.connect.go"
