@@ -86,8 +86,8 @@ func TestOnePooledConnection(t *testing.T) {
 		}
 	}
 	steps = append(steps,
-		step{"GET /", func(int) error { return get(c, "http://"+srv.HTTPAddr+"/", 200, "<form") }},
-		step{"GET /healthz", func(int) error { return get(c, "http://"+srv.HTTPAddr+"/healthz", 200, "SERVING") }},
+		step{"GET /", func(int) error { return get(c, "http://"+srv.HTTPAddr+"/", "<form") }},
+		step{"GET /healthz", func(int) error { return get(c, "http://"+srv.HTTPAddr+"/healthz", "SERVING") }},
 	)
 	n := len(steps)
 	orders := map[string]func(k int) int{
@@ -177,7 +177,8 @@ func (r *responseCompression) get() string {
 	return r.got
 }
 
-func get(c *http.Client, url string, wantStatus int, wantInBody string) error {
+// get fails unless GET url answers 200 with wantInBody in its body.
+func get(c *http.Client, url, wantInBody string) error {
 	resp, err := c.Get(url)
 	if err != nil {
 		return err
@@ -187,29 +188,38 @@ func get(c *http.Client, url string, wantStatus int, wantInBody string) error {
 	if err != nil {
 		return err
 	}
-	if resp.StatusCode != wantStatus || !bytes.Contains(body, []byte(wantInBody)) {
-		return fmt.Errorf("GET %s = %d %.100q, want %d with %q", url, resp.StatusCode, body, wantStatus, wantInBody)
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(wantInBody)) {
+		return fmt.Errorf("GET %s = %d %.100q, want 200 with %q", url, resp.StatusCode, body, wantInBody)
 	}
 	return nil
 }
 
-// post sends body with headers (name, value pairs) and returns the response
-// and its whole body.
-func post(c *http.Client, url string, body []byte, headers ...string) (*http.Response, []byte, error) {
+// answer is an HTTP response read to its end.
+type answer struct {
+	status          int
+	proto           string
+	major           int
+	header, trailer http.Header
+	body            []byte
+}
+
+// post sends body with headers (name, value pairs) and returns the answer.
+func post(c *http.Client, url string, body []byte, headers ...string) (answer, error) {
 	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return nil, nil, err
+		return answer{}, err
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return nil, nil, err
+		return answer{}, err
 	}
 	defer resp.Body.Close()
 	got, err := io.ReadAll(resp.Body)
-	return resp, got, err
+	// The trailers are complete once the body has been read.
+	return answer{resp.StatusCode, resp.Proto, resp.ProtoMajor, resp.Header, resp.Trailer, got}, err
 }
 
 func gzipped(b []byte) []byte {
@@ -286,19 +296,20 @@ func callGRPC(c *http.Client, addr, name string, gz bool) (string, error) {
 	if gz {
 		headers = append(headers, "Grpc-Encoding", "gzip")
 	}
-	resp, body, err := post(c, "http://"+addr+sayHello, requestFrame(name, gz), headers...)
+	resp, err := post(c, "http://"+addr+sayHello, requestFrame(name, gz), headers...)
 	if err != nil {
 		return "", err
 	}
-	if st := resp.Trailer.Get("Grpc-Status"); resp.StatusCode != 200 || st != "0" {
-		return "", fmt.Errorf("HTTP %d, grpc-status %q, grpc-message %q", resp.StatusCode, st, resp.Trailer.Get("Grpc-Message"))
+	body := resp.body
+	if st := resp.trailer.Get("Grpc-Status"); resp.status != 200 || st != "0" {
+		return "", fmt.Errorf("HTTP %d, grpc-status %q, grpc-message %q", resp.status, st, resp.trailer.Get("Grpc-Message"))
 	}
-	if enc := resp.Header.Get("Grpc-Encoding"); gz && enc != "gzip" {
+	if enc := resp.header.Get("Grpc-Encoding"); gz && enc != "gzip" {
 		return "", fmt.Errorf("response grpc-encoding %q, want gzip", enc)
 	}
 	flags, msgs, err := unenvelope(body)
 	if err != nil || len(msgs) != 1 {
-		return "", fmt.Errorf("response body %q: %d messages, %v", body, len(msgs), err)
+		return "", fmt.Errorf("response body %q: %d messages, %w", body, len(msgs), err)
 	}
 	return greetingFrom(flags[0], msgs[0], gz)
 }
@@ -308,19 +319,20 @@ func callGRPCWeb(c *http.Client, addr, name string, gz bool) (string, error) {
 	if gz {
 		headers = append(headers, "Grpc-Encoding", "gzip")
 	}
-	resp, body, err := post(c, "http://"+addr+sayHello, requestFrame(name, gz), headers...)
+	resp, err := post(c, "http://"+addr+sayHello, requestFrame(name, gz), headers...)
 	if err != nil {
 		return "", err
 	}
-	if resp.StatusCode != 200 {
-		return "", fmt.Errorf("HTTP %d: %q", resp.StatusCode, body)
+	body := resp.body
+	if resp.status != 200 {
+		return "", fmt.Errorf("HTTP %d: %q", resp.status, body)
 	}
-	if enc := resp.Header.Get("Grpc-Encoding"); gz && enc != "gzip" {
+	if enc := resp.header.Get("Grpc-Encoding"); gz && enc != "gzip" {
 		return "", fmt.Errorf("response grpc-encoding %q, want gzip", enc)
 	}
 	flags, msgs, err := unenvelope(body)
 	if err != nil || len(msgs) != 2 || flags[1]&0x80 == 0 {
-		return "", fmt.Errorf("response body %q: want a message and a trailers frame (%v)", body, err)
+		return "", fmt.Errorf("response body %q: want a message and a trailers frame (%w)", body, err)
 	}
 	trailers := msgs[1]
 	if flags[1]&1 == 1 {
@@ -349,14 +361,15 @@ func callConnect(contentType string) protocolCall {
 			body = gzipped(body)
 			headers = append(headers, "Content-Encoding", "gzip")
 		}
-		resp, got, err := post(c, "http://"+addr+sayHello, body, headers...)
+		resp, err := post(c, "http://"+addr+sayHello, body, headers...)
 		if err != nil {
 			return "", err
 		}
-		if resp.StatusCode != 200 {
-			return "", fmt.Errorf("HTTP %d: %q", resp.StatusCode, got)
+		got := resp.body
+		if resp.status != 200 {
+			return "", fmt.Errorf("HTTP %d: %q", resp.status, got)
 		}
-		if enc := resp.Header.Get("Content-Encoding"); gz != (enc == "gzip") {
+		if enc := resp.header.Get("Content-Encoding"); gz != (enc == "gzip") {
 			return "", fmt.Errorf("response Content-Encoding %q for a request compressed: %v", enc, gz)
 		}
 		if gz {

@@ -256,12 +256,12 @@ func connectHello(addr string, clientTLS *tls.Config, h2 bool, name string) erro
 	}
 	defer tr.CloseIdleConnections()
 	c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	resp, body, err := post(c, "https://"+addr+sayHello, []byte(`{"name":"`+name+`"}`), "Content-Type", "application/json")
+	resp, err := post(c, "https://"+addr+sayHello, []byte(`{"name":"`+name+`"}`), "Content-Type", "application/json")
 	if err != nil {
 		return err
 	}
-	if (resp.ProtoMajor == 2) != h2 || resp.StatusCode != 200 || !strings.Contains(string(body), "Hello, "+name+"!") {
-		return fmt.Errorf("POST over %s = %d %q", resp.Proto, resp.StatusCode, body)
+	if (resp.major == 2) != h2 || resp.status != 200 || !strings.Contains(string(resp.body), "Hello, "+name+"!") {
+		return fmt.Errorf("POST over %s = %d %q", resp.proto, resp.status, resp.body)
 	}
 	return nil
 }
