@@ -8,6 +8,11 @@
 // between the files and the server: selectors, ports, probes, the image,
 // the security context and the shutdown arithmetic.
 //
+// proxy/haproxy.cfg is an HAProxy configuration that puts the server's HTTP
+// listener behind a proxy that pools its upstream connections; the system
+// test TestProxy in greeter-server/test runs it as it is
+// (scripts/test-proxy.sh).
+//
 // It is a Go module of its own, nested in greeter-server's directory but not
 // part of that module, so that k8s.io/api, k8s.io/apimachinery and
 // sigs.k8s.io/yaml stay out of greeter-server's go.mod and go.sum: people
