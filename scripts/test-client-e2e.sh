@@ -2,9 +2,11 @@
 # Usage: scripts/test-client-e2e.sh
 #
 # End-to-end test of greeter-client against the real greeter-server: builds
-# both, starts the server on a free loopback port, and checks every command
-# (streaming ones fed from flags and from stdin, both APIs, health, --output
-# json, version, bench), the errors (bad input, usage, an unreachable
+# both, starts the server with both listeners on free loopback ports, and
+# checks every command against the gRPC listener (streaming ones fed from
+# flags and from stdin, both APIs, health, --output json, version, bench),
+# a unary call, a bidirectional stream and health against the HTTP listener
+# (which serves native gRPC too), the errors (bad input, usage, an unreachable
 # address, an unknown health service) with their exit codes, and that
 # failures print nothing on stdout and one line on stderr.
 set -euo pipefail
@@ -58,6 +60,11 @@ input=$'x\n' expect 0 "Hello, x!" "" -- --api helloworld chat
 expect 0 "SERVING" "" -- health
 expect 0 "SERVING" "" -- health --service helloworld.Greeter
 expect 69 "" "NotFound" -- health --service no.such.Service
+# The HTTP listener, as a client behind a proxy that sends everything to one
+# port reaches it.
+expect 0 "Hello, Ada!" "" -- --addr "$http_addr" hello --name Ada
+input=$'ann\nbob\n' expect 0 $'Hello, ann!\nHello, bob!' "" -- --addr "$http_addr" chat
+expect 0 "SERVING" "" -- --addr "$http_addr" health
 
 json=$(GREETER_CLIENT_ADDR=$addr "$tmp/greeter-client" --output json hello -n Ada)
 if command -v jq >/dev/null; then

@@ -3,15 +3,18 @@
 #
 # Builds greeter-server's image with scripts/image.sh (under a throwaway tag)
 # and runs it for real: its size and configuration (non-root numeric user,
-# the listen address, the exposed port, the OCI labels, the stamped version),
-# a gRPC health probe (grpc-health-probe) and greeter-client through the
-# published port, a stream in flight when the container gets SIGTERM (it must
-# finish, and the container exit 0 before the server's shutdown timeout),
-# the same again with a read-only root file system, and a second SIGTERM
-# during a long drain (PID 1 must still stop at once, exit 143).
+# the listen addresses, the exposed ports, the OCI labels, the stamped
+# version), a gRPC health probe (grpc-health-probe) and greeter-client
+# through the published gRPC port, GET /healthz and a Connect JSON call with
+# curl through the published HTTP port, a stream in flight when the
+# container gets SIGTERM (it must finish, and the container exit 0 before
+# the server's shutdown timeout), the same again with a read-only root file
+# system, and a second SIGTERM during a long drain (PID 1 must still stop at
+# once, exit 143).
 #
 # Uses podman (installed with apt-get if missing and running as root), or
-# docker. Where neither can run a container here, it says SKIPPED and why.
+# docker, and curl (installed the same way). Where neither engine can run a
+# container here, or curl cannot be had, it says SKIPPED and why.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -31,11 +34,22 @@ fail() {
 if ! command -v podman >/dev/null && ! { command -v docker >/dev/null && docker info >/dev/null 2>&1; }; then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
     echo "installing podman and runc..." >&2
-    apt-get update -qq || true
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc >/dev/null ||
+    # Wait for another apt-get rather than fail on its lock.
+    apt-get -o DPkg::Lock::Timeout=300 update -qq || true
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq podman runc >/dev/null ||
       skip "could not install podman and runc with apt-get"
   else
     skip "neither podman nor a running docker is here (Debian: apt-get install podman runc, as root)"
+  fi
+fi
+if ! command -v curl >/dev/null; then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    echo "installing curl..." >&2
+    apt-get -o DPkg::Lock::Timeout=300 update -qq || true
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq curl >/dev/null ||
+      skip "could not install curl with apt-get"
+  else
+    skip "no curl here to call the HTTP listener (Debian: apt-get install curl, as root)"
   fi
 fi
 if command -v podman >/dev/null; then
@@ -77,8 +91,12 @@ size=$("${engine[@]}" image inspect --format '{{.Size}}' "$image")
 inspect() { "${engine[@]}" image inspect --format "$1" "$image"; }
 [[ $(inspect '{{.Config.User}}') == 65532:65532 ]] || fail "image user is '$(inspect '{{.Config.User}}')', want 65532:65532"
 [[ $(inspect '{{json .Config.Entrypoint}}') == '["/greeter-server"]' ]] || fail "entrypoint is $(inspect '{{json .Config.Entrypoint}}')"
-inspect '{{json .Config.Env}}' | grep -q '"GREETER_SERVER_ADDR=:50051"' || fail "the image does not set GREETER_SERVER_ADDR=:50051: $(inspect '{{json .Config.Env}}')"
-inspect '{{json .Config.ExposedPorts}}' | grep -q '"50051/tcp"' || fail "the image does not expose 50051/tcp"
+for env in GREETER_SERVER_ADDR=:50051 GREETER_SERVER_HTTP_ADDR=:8080; do
+  inspect '{{json .Config.Env}}' | grep -q "\"$env\"" || fail "the image does not set $env: $(inspect '{{json .Config.Env}}')"
+done
+for port in 50051/tcp 8080/tcp; do
+  inspect '{{json .Config.ExposedPorts}}' | grep -q "\"$port\"" || fail "the image does not expose $port: $(inspect '{{json .Config.ExposedPorts}}')"
+done
 label() { inspect "{{index .Config.Labels \"org.opencontainers.image.$1\"}}"; }
 [[ $(label licenses) == Apache-2.0 ]] || fail "licenses label is '$(label licenses)'"
 [[ $(label source) == https://* ]] || fail "source label is '$(label source)'"
@@ -94,16 +112,24 @@ extra=$(grep -vxE 'greeter-server|(dev|proc|sys|etc|run|tmp)(/.*)?' "$tmp/files"
 [[ -z $extra ]] || fail "the image holds more than the binary: $extra"
 echo "image: $((size / 1000 / 1000)) MB (under 40), user 65532, labels and version $stamped" >&2
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# free_ports N: prints N different loopback ports that were free a moment
+# ago, each on a line (held open together, so no two are the same).
+free_ports() {
+  python3 -c 'import socket, sys
+ss = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in ss: s.bind(("127.0.0.1", 0))
+for s in ss: print(s.getsockname()[1])' "$1"
+}
 
 # run_case NAME [ENGINE RUN FLAGS...]: starts the image, probes it, greets
-# through it, and stops it with SIGTERM while a stream is open.
+# through both listeners, and stops it with SIGTERM while a stream is open.
 run_case() {
-  local name=$1 port addr i pid uid started took code
+  local name=$1 ports addr http i pid uid started took code
   shift
-  port=$(free_port)
-  addr=127.0.0.1:$port
-  "${engine[@]}" run -d --name "$name" "${limits[@]}" -p "$addr:50051" "$@" "$image" >/dev/null
+  mapfile -t ports < <(free_ports 2)
+  addr=127.0.0.1:${ports[0]}
+  http=127.0.0.1:${ports[1]}
+  "${engine[@]}" run -d --name "$name" "${limits[@]}" -p "$addr:50051" -p "$http:8080" "$@" "$image" >/dev/null
   containers+=("$name")
   for i in $(seq 100); do
     "$probe" -addr "$addr" -connect-timeout 1s >/dev/null 2>&1 && break
@@ -118,6 +144,14 @@ run_case() {
   [[ $uid == 65532 ]] || fail "$name: the server runs as uid $uid, want 65532"
   got=$("$tmp/greeter-client" --addr "$addr" hello --name container)
   [[ $got == "Hello, container!" ]] || fail "$name: greeter-client hello printed '$got'"
+  # The HTTP listener, as a load balancer's health check and a curl user
+  # reach it.
+  got=$(curl -sS --max-time 5 -w ' %{http_code}' "http://$http/healthz") || fail "$name: GET /healthz on $http: $got"
+  [[ $got == "SERVING"*" 200" ]] || fail "$name: GET /healthz answered '$got', want SERVING and 200"
+  got=$(curl -sS --max-time 5 -H 'Content-Type: application/json' -d '{"name":"container"}' \
+    "http://$http/greeter.v1.GreeterService/SayHello") || fail "$name: Connect call on $http: $got"
+  # protojson varies its spacing on purpose, so no exact comparison.
+  [[ $got == *'"message":'*'"Hello, container!"'* ]] || fail "$name: the Connect JSON call answered '$got'"
 
   # A 2-second stream is in flight when SIGTERM arrives: it must finish
   # whole, and the container stop with exit code 0 before the shutdown timeout.
@@ -137,7 +171,7 @@ run_case() {
   [[ $code == 0 ]] || fail "$name: exit code $code after SIGTERM, want 0; log: $("${engine[@]}" logs "$name" 2>&1 | tail -n 5)"
   ((took < shutdown_timeout * 1000)) || fail "$name: took ${took}ms to stop, longer than the ${shutdown_timeout}s shutdown timeout"
   "${engine[@]}" logs "$name" 2>&1 | grep -q 'greeter-server stopped' || fail "$name: no stop line in the log"
-  echo "$name: SERVING, greeted, uid 65532; SIGTERM with a stream open: 20/20 greetings, exit 0 after ${took}ms" >&2
+  echo "$name: SERVING, greeted over gRPC and Connect, /healthz 200, uid 65532; SIGTERM with a stream open: 20/20 greetings, exit 0 after ${took}ms" >&2
 }
 
 run_case "greeter-image-$$"
@@ -146,7 +180,7 @@ run_case "greeter-image-ro-$$" --read-only
 # As PID 1, a second SIGTERM still stops the server at once (exit 143), even
 # while a long stream holds its graceful shutdown open for a minute.
 name=greeter-image-twice-$$
-port=$(free_port)
+port=$(free_ports 1)
 "${engine[@]}" run -d --name "$name" "${limits[@]}" -p "127.0.0.1:$port:50051" "$image" \
   --stream-grace 60s --shutdown-timeout 90s >/dev/null
 containers+=("$name")

@@ -5,8 +5,11 @@
 # for it: a Python helloworld client (Debian's python3-grpcio, stubs generated
 # now from proto/helloworld/helloworld.proto), grpc-go's
 # examples/helloworld/greeter_client, grpcurl (list and describe through
-# server reflection) and grpc-health-probe; and of greeter-client
-# --api helloworld against a Python helloworld server. Installs what is missing: the
+# server reflection) and grpc-health-probe, on the gRPC listener and again
+# (the Python client, greeter_client, grpcurl and grpc-health-probe) on the
+# HTTP listener, whose HTTP/2 is net/http's rather than grpc-go's; and of
+# greeter-client --api helloworld against a Python helloworld server.
+# Installs what is missing: the
 # Debian packages with apt-get, the Go tools at pinned versions (lib-tools.sh)
 # into ${XDG_CACHE_HOME:-~/.cache}/greeter-test-tools, so reruns are quick.
 set -euo pipefail
@@ -98,6 +101,15 @@ expect "grpc-health-probe" "status: SERVING" "$probe_bin" -addr "$addr"
 for svc in greeter.v1.GreeterService helloworld.Greeter; do
   expect "grpc-health-probe -service $svc" "status: SERVING" "$probe_bin" -addr "$addr" -service "$svc"
 done
+
+# The HTTP listener serves native gRPC too, for proxies that send every
+# protocol to one port; these peers must not tell the difference.
+expect "python helloworld client (HTTP listener)" "Greeter client received: Hello, you!" \
+  env PYTHONPATH="$tmp/py" "$python" "$root/scripts/peers/helloworld_client.py" --addr "$http_addr"
+expect "grpc-go examples greeter_client (HTTP listener)" "Greeting: Hello, Ada!" "$greeter_client" -addr "$http_addr" -name Ada
+expect "grpcurl calls greeter.v1.GreeterService/SayHello (HTTP listener)" '"message": "Hello, grpcurl!"' \
+  "$grpcurl_bin" -plaintext -d '{"name": "grpcurl"}' "$http_addr" greeter.v1.GreeterService/SayHello
+expect "grpc-health-probe (HTTP listener)" "status: SERVING" "$probe_bin" -addr "$http_addr"
 
 # greeter-client against a canonical helloworld server: the Python one.
 : >"$tmp/py-server.log" # exists before the loop below reads it

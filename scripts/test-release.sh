@@ -12,7 +12,8 @@
 #   3. the tags are served to the go command by a file-based module proxy;
 #   4. a brand-new module outside the repository runs `go get greeter-api@tag`,
 #      builds a small client, and calls a greeter-server installed with
-#      `go install ...@tag`;
+#      `go install ...@tag`, whose HTTP listener serves the page and a
+#      Connect JSON call (with curl, if it is here);
 #   5. `go install greeter-client/cmd/greeter-client@tag` gives a binary that
 #      works and whose `version` command reports the tagged versions.
 # Everything runs with GOWORK=off in a throwaway module cache.
@@ -162,6 +163,19 @@ outside build -o "$tmp/bin/outsider" .
 got=$("$tmp/bin/outsider" "$addr")
 [[ $got == "Hello, outsider!" ]] || fail "outside client printed \"$got\", want \"Hello, outsider!\""
 echo "outside client: $got"
+
+echo "==> the installed greeter-server's HTTP listener: the page and a Connect call"
+if command -v curl >/dev/null; then
+  got=$(curl -fsS --max-time 5 "$page") || fail "GET $page failed"
+  [[ $got == *'<title>Greeter</title>'* ]] || fail "the installed greeter-server serves no greeting page at $page"
+  got=$(curl -fsS --max-time 5 -H 'Content-Type: application/json' -d '{"name":"outsider"}' \
+    "http://$http_addr/greeter.v1.GreeterService/SayHello") || fail "Connect call on $http_addr failed"
+  # protojson varies its spacing on purpose, so no exact comparison.
+  [[ $got == *'"message":'*'"Hello, outsider!"'* ]] || fail "Connect call on $http_addr answered $got"
+  echo "page at $page; Connect JSON: $got"
+else
+  echo "SKIPPED: no curl here to call the HTTP listener"
+fi
 
 echo "==> go install greeter-client@$client_version"
 outside install "$repo_path/greeter-client/cmd/greeter-client@$client_version"

@@ -9,7 +9,8 @@
 # must still compile (scripts/test-rename.sh; --full runs this script in it),
 # end-to-end runs of the real binaries and of greeter-server with real peers
 # (scripts/test-peers.sh), greeter-server's page in headless Chromium
-# (scripts/test-browser.sh), three replicas on network hosts (namespaces)
+# (scripts/test-browser.sh), every protocol through HAProxy
+# (scripts/test-proxy.sh), three replicas on network hosts (namespaces)
 # that are cut off, crashed and restarted (scripts/test-fleet.sh), the
 # container image run for real (scripts/test-image.sh), and one short round
 # of the benchmarks. Stops at the first failing step.
@@ -52,17 +53,27 @@ step "go.mod files are tidy and every module builds with GOWORK=off" scripts/tid
 step "release workflow and outside use (go get, go install @tag)" scripts/test-release.sh
 step "rename: a renamed clone is consistent and compiles (scripts/test-rename.sh)" scripts/test-rename.sh
 
-# run_sh_greets: scripts/run.sh starts the server and greets through the client.
+# run_sh_greets: scripts/run.sh starts the server and greets through the
+# client: the greeting alone on stdout, the greeting page's URL on stderr.
+# Both listeners take free ports: the defaults may be in use here.
 run_sh_greets() {
-  local out
-  out=$(GREETER_SERVER_ADDR=127.0.0.1:0 scripts/run.sh end-to-end)
+  local out page err status=0
+  err=$(mktemp)
+  out=$(GREETER_SERVER_ADDR=127.0.0.1:0 GREETER_SERVER_HTTP_ADDR=127.0.0.1:0 scripts/run.sh end-to-end 2>"$err") || status=$?
+  cat "$err" >&2
+  page=$(sed -n 's/^the greeting page: //p' "$err")
+  rm -f "$err"
+  ((status == 0)) || return "$status"
   [[ $out == "Hello, end-to-end!" ]] || { echo "scripts/run.sh printed \"$out\", want \"Hello, end-to-end!\"" >&2; return 1; }
+  [[ $page == http://127.0.0.1:*/ ]] || { echo "scripts/run.sh named the greeting page \"$page\" on stderr, want http://127.0.0.1:PORT/" >&2; return 1; }
 }
 step "end to end: scripts/run.sh" run_sh_greets
 
 step "end to end: greeter-client against greeter-server" scripts/test-client-e2e.sh
 
 step "browser: the greeting page in headless Chromium (scripts/test-browser.sh)" scripts/test-browser.sh
+
+step "proxy: every protocol through HAProxy pooling its upstream connections (scripts/test-proxy.sh)" scripts/test-proxy.sh
 
 step "fleet: a silent replica, a crash and a rolling restart on network hosts (scripts/test-fleet.sh)" \
   scripts/test-fleet.sh

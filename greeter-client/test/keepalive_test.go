@@ -31,7 +31,9 @@ func TestKeepaliveWithinServerPolicy(t *testing.T) {
 	port := freePort(t, "127.0.0.1")
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	var serverLog bytes.Buffer
-	server := exec.Command(serverBin, "--addr", addr, "--log-level", "warn")
+	// The HTTP listener on any free port: its default, localhost:8080,
+	// would collide between parallel tests.
+	server := exec.Command(serverBin, "--addr", addr, "--http-addr", "127.0.0.1:0", "--log-level", "warn")
 	server.Stderr = &serverLog
 	server.Env = environWithoutGreeter()
 	if err := server.Start(); err != nil {

@@ -116,7 +116,9 @@ func TestDrainingServer(t *testing.T) {
 	port := freePort(t, "127.0.0.1")
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	serverLog := &lockedBuffer{}
-	server := exec.Command(serverBin, "--addr", addr, "--stream-grace", "20s", "--shutdown-timeout", "25s")
+	// The HTTP listener on any free port: its default, localhost:8080,
+	// would collide between parallel tests.
+	server := exec.Command(serverBin, "--addr", addr, "--http-addr", "127.0.0.1:0", "--stream-grace", "20s", "--shutdown-timeout", "25s")
 	server.Env = environWithoutGreeter()
 	server.Stderr = serverLog
 	if err := server.Start(); err != nil {

@@ -10,12 +10,14 @@ import (
 )
 
 // startGreeterServer starts the greeter-server binary on a free loopback
-// port until the test ends, and returns its address.
+// port until the test ends, and returns its gRPC address. Its HTTP listener
+// takes any free loopback port: its default, localhost:8080, would collide
+// between parallel tests.
 func startGreeterServer(t *testing.T) string {
 	t.Helper()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t, "127.0.0.1")))
 	var serverLog bytes.Buffer
-	server := exec.Command(serverBin, "--addr", addr, "--log-level", "warn")
+	server := exec.Command(serverBin, "--addr", addr, "--http-addr", "127.0.0.1:0", "--log-level", "warn")
 	server.Env = environWithoutGreeter()
 	server.Stderr = &serverLog
 	if err := server.Start(); err != nil {

@@ -128,7 +128,9 @@ var serverListeningRE = regexp.MustCompile(`greeter-server listening.* addr=(\S+
 
 func startTracedServer(t *testing.T, env []string) *tracedServer {
 	t.Helper()
-	s := &tracedServer{cmd: exec.Command(serverBin, "--addr", "127.0.0.1:0", "--log-level", "debug"), done: make(chan struct{})}
+	// Both listeners on any free port: the HTTP listener's default,
+	// localhost:8080, would collide between parallel tests.
+	s := &tracedServer{cmd: exec.Command(serverBin, "--addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-level", "debug"), done: make(chan struct{})}
 	s.cmd.Env = env
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {

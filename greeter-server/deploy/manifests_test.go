@@ -48,6 +48,12 @@ const (
 	// it with --addr or its own GREETER_SERVER_ADDR.
 	imageListenPort = 50051
 
+	// imageHTTPListenPort is the port of GREETER_SERVER_HTTP_ADDR=:8080,
+	// the image's HTTP listener; the Deployment may override it with
+	// --http-addr or its own GREETER_SERVER_HTTP_ADDR, and an empty value
+	// turns the listener off.
+	imageHTTPListenPort = 8080
+
 	// minEndpointPropagation is the shortest preStop sleep accepted: the
 	// time for a deleted pod's EndpointSlice change to reach kube-proxy and
 	// gateways, and for CoreDNS's 5 s answers naming the pod to expire,
@@ -236,6 +242,35 @@ func (m *manifests) containerPort(p intstr.IntOrString) *corev1.ContainerPort {
 	return nil
 }
 
+// listenPort returns the port the server's listener of flag (addr or
+// http-addr) listens on: the flag in the container's args, else its
+// environment variable set in the container, else the image's port. off is
+// true if the value is empty, which turns the listener off.
+func (m *manifests) listenPort(t *testing.T, flag, envVar string, imagePort int32) (port int32, off bool) {
+	t.Helper()
+	c := m.container()
+	addr, ok := flagValue(c.Args, flag)
+	if !ok {
+		for _, e := range c.Env {
+			if e.Name == envVar {
+				addr, ok = e.Value, true
+			}
+		}
+	}
+	if !ok {
+		return imagePort, false
+	}
+	if addr == "" {
+		return 0, true
+	}
+	_, p, err := net.SplitHostPort(addr)
+	n, err2 := strconv.ParseInt(p, 10, 32)
+	if err != nil || err2 != nil {
+		t.Fatalf("%s: --%s listen address %q has no port number", m.file[m.deployment], flag, addr)
+	}
+	return int32(n), false
+}
+
 // flagValue returns the value of --name in args (--name=value or
 // --name value).
 func flagValue(args []string, name string) (string, bool) {
@@ -329,32 +364,40 @@ func TestPortsAndProbes(t *testing.T) {
 	c := m.container()
 	file := m.file[m.deployment]
 
-	// The port the server listens on: --addr, else GREETER_SERVER_ADDR set
-	// here, else the image's.
-	listen := int32(imageListenPort)
-	addr, ok := flagValue(c.Args, "addr")
-	if !ok {
-		for _, e := range c.Env {
-			if e.Name == "GREETER_SERVER_ADDR" {
-				addr, ok = e.Value, true
-			}
+	names, numbers := map[string]bool{}, map[int32]bool{}
+	for _, cp := range c.Ports {
+		if names[cp.Name] {
+			t.Errorf("%s: two container ports are named %s", file, cp.Name)
 		}
-	}
-	if ok {
-		_, port, err := net.SplitHostPort(addr)
-		n, err2 := strconv.ParseInt(port, 10, 32)
-		if err != nil || err2 != nil {
-			t.Fatalf("%s: listen address %q has no port number", file, addr)
+		if numbers[cp.ContainerPort] {
+			t.Errorf("%s: two container ports have the number %d", file, cp.ContainerPort)
 		}
-		listen = int32(n)
+		names[cp.Name], numbers[cp.ContainerPort] = true, true
+		if cp.Protocol != "" && cp.Protocol != corev1.ProtocolTCP { // "" is TCP, the default
+			t.Errorf("%s: container port %s is %s; the server listens on TCP alone", file, cp.Name, cp.Protocol)
+		}
 	}
 
+	// The ports the server listens on: --addr and --http-addr, else their
+	// variables set here, else the image's.
+	listen, _ := m.listenPort(t, "addr", "GREETER_SERVER_ADDR", imageListenPort)
 	grpcPort := m.containerPort(intstr.FromString("grpc"))
 	if grpcPort == nil {
 		t.Fatalf("%s: the container has no port named grpc", file)
 	}
 	if grpcPort.ContainerPort != listen {
-		t.Errorf("%s: port grpc is %d, but the server listens on %d", file, grpcPort.ContainerPort, listen)
+		t.Errorf("%s: port grpc is %d, but the server's gRPC listener is on %d", file, grpcPort.ContainerPort, listen)
+	}
+	httpListen, httpOff := m.listenPort(t, "http-addr", "GREETER_SERVER_HTTP_ADDR", imageHTTPListenPort)
+	if httpOff {
+		t.Fatalf("%s: the HTTP listener is turned off (an empty --http-addr or GREETER_SERVER_HTTP_ADDR), but the container and the Service have an http port", file)
+	}
+	httpPort := m.containerPort(intstr.FromString("http"))
+	if httpPort == nil {
+		t.Fatalf("%s: the container has no port named http", file)
+	}
+	if httpPort.ContainerPort != httpListen {
+		t.Errorf("%s: port http is %d, but the server's HTTP listener is on %d", file, httpPort.ContainerPort, httpListen)
 	}
 
 	if addr, ok := flagValue(c.Args, "metrics-addr"); ok {
@@ -387,18 +430,43 @@ func TestPortsAndProbes(t *testing.T) {
 	if svc.Spec.ClusterIP != corev1.ClusterIPNone {
 		t.Errorf("%s: clusterIP is %q; want None (headless), so DNS returns every pod for client-side balancing", m.file[svc], svc.Spec.ClusterIP)
 	}
-	if len(svc.Spec.Ports) != 1 {
-		t.Fatalf("%s: %d ports; want the one grpc port", m.file[svc], len(svc.Spec.Ports))
+	// The Service's ports, in this order: each targets the container port
+	// of its name, by name, with the same number (a headless Service
+	// translates no ports: clients dial the pods on the number they were
+	// given), and says what it speaks.
+	want := []struct {
+		name        string
+		container   *corev1.ContainerPort
+		appProtocol string
+		why         string
+	}{
+		{"grpc", grpcPort, "kubernetes.io/h2c", "HTTP/2 over cleartext, which plaintext gRPC is"},
+		{"http", httpPort, "http", "HTTP/1.1, which every proxy speaks to a backend and which carries Connect, gRPC-Web and the page"},
 	}
-	sp := svc.Spec.Ports[0]
-	if sp.Name != "grpc" {
-		t.Errorf("%s: port is named %q; want grpc", m.file[svc], sp.Name)
+	if len(svc.Spec.Ports) != len(want) {
+		t.Fatalf("%s: %d ports; want %d: grpc and http", m.file[svc], len(svc.Spec.Ports), len(want))
 	}
-	if cp := m.containerPort(sp.TargetPort); cp == nil || cp.ContainerPort != grpcPort.ContainerPort {
-		t.Errorf("%s: targetPort %s is not the container's grpc port %d", m.file[svc], sp.TargetPort.String(), grpcPort.ContainerPort)
-	}
-	if sp.AppProtocol == nil || *sp.AppProtocol != "kubernetes.io/h2c" {
-		t.Errorf("%s: appProtocol is not kubernetes.io/h2c (HTTP/2 over cleartext, which plaintext gRPC is)", m.file[svc])
+	for i, w := range want {
+		sp := svc.Spec.Ports[i]
+		if sp.Name != w.name {
+			t.Errorf("%s: port %d is named %q; want %s", m.file[svc], i, sp.Name, w.name)
+			continue
+		}
+		if sp.TargetPort != intstr.FromString(w.name) {
+			t.Errorf("%s: port %s has targetPort %s; want the container port's name, %s, so a renumbered container port cannot leave it behind unnoticed", m.file[svc], w.name, sp.TargetPort.String(), w.name)
+		}
+		if cp := m.containerPort(sp.TargetPort); cp == nil || cp.ContainerPort != w.container.ContainerPort {
+			t.Errorf("%s: port %s's targetPort %s is not the container's %s port %d", m.file[svc], w.name, sp.TargetPort.String(), w.name, w.container.ContainerPort)
+		}
+		if sp.Port != w.container.ContainerPort {
+			t.Errorf("%s: port %s is %d, but the container's is %d; a headless Service translates no ports, so clients dialing %d would miss the server", m.file[svc], w.name, sp.Port, w.container.ContainerPort, sp.Port)
+		}
+		if sp.Protocol != "" && sp.Protocol != corev1.ProtocolTCP { // "" is TCP, the default
+			t.Errorf("%s: port %s is %s; want TCP", m.file[svc], w.name, sp.Protocol)
+		}
+		if sp.AppProtocol == nil || *sp.AppProtocol != w.appProtocol {
+			t.Errorf("%s: port %s's appProtocol is not %s (%s)", m.file[svc], w.name, w.appProtocol, w.why)
+		}
 	}
 }
 
