@@ -12,8 +12,8 @@ import (
 // setUserTimeout sets conn's TCP_USER_TIMEOUT to d: data the client has not
 // acknowledged for that long closes the connection. grpc-go sets it from the
 // keepalive timeout itself, but only on a *net.TCPConn, and the server hands
-// grpc-go wrapped connections (capListener's, the router's), so
-// capListener sets it as it accepts.
+// grpc-go capListener's wrapped connections (and net/http never sets it), so
+// capListener sets it as it accepts, on both listeners.
 func setUserTimeout(conn net.Conn, d time.Duration) {
 	tc, ok := conn.(*net.TCPConn)
 	if !ok {

@@ -278,14 +278,14 @@ func TestHTTPOverTLS(t *testing.T) {
 	}
 }
 
-// TestSilentConnectionDoesNotBlock checks that a connection that says nothing
-// holds up neither gRPC nor HTTP clients: the router sorts each connection in
-// a goroutine of its own.
+// TestSilentConnectionDoesNotBlock checks that connections that say nothing,
+// on either listener, hold up neither gRPC nor HTTP clients: each server
+// handshakes every connection in a goroutine of its own.
 func TestSilentConnectionDoesNotBlock(t *testing.T) {
 	t.Parallel()
 	s := start(t, serve.Config{})
-	for range 3 {
-		silent, err := net.Dial("tcp", s.addr)
+	for _, addr := range []string{s.addr, s.addr, s.http, s.http} {
+		silent, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}
