@@ -11,14 +11,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"connectrpc.com/connect"
 	"connectrpc.com/vanguard"
-	"connectrpc.com/vanguard/vanguardgrpc"
 	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -58,11 +60,20 @@ import (
 // from webGRPC, the page, /healthz and CORS for origins; tlsConfig is nil for
 // plaintext.
 func (s *Server) newWebServer(webGRPC *grpc.Server, origins []string, tlsConfig *tls.Config) (*http.Server, error) {
-	transcoder, err := vanguardgrpc.NewTranscoder(webGRPC,
+	// What vanguardgrpc.NewTranscoder(webGRPC) builds, but with webGRPC
+	// behind limitStatus, as native gRPC calls reach it.
+	grpcHandler := limitStatus(webGRPC)
+	var services []*vanguard.Service
+	for name := range webGRPC.GetServiceInfo() {
+		services = append(services, vanguard.NewService(name, grpcHandler))
+	}
+	transcoder, err := vanguard.NewTranscoder(services,
 		vanguard.WithCodec(func(res vanguard.TypeResolver) vanguard.Codec {
 			return requestJSONCodec{vanguard.NewJSONCodec(res)}
 		}),
 		vanguard.WithDefaultServiceOptions(
+			vanguard.WithTargetProtocols(vanguard.ProtocolGRPC),
+			vanguard.WithTargetCodecs(vanguard.CodecProto),
 			// vanguard's default is 4 GiB: take no more than gRPC does.
 			vanguard.WithMaxMessageBufferBytes(MaxRecvMsgSize),
 			vanguard.WithMaxGetURLBytes(MaxRecvMsgSize),
@@ -77,7 +88,7 @@ func (s *Server) newWebServer(webGRPC *grpc.Server, origins []string, tlsConfig 
 	mux.Handle("GET /greet.js", page)
 	mux.Handle("GET /greet.css", page)
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.Handle("/", s.httpLimits(byContentType(methodPaths(webGRPC), unaryInputs(webGRPC), webGRPC, transcoder)))
+	mux.Handle("/", s.httpLimits(byContentType(methodPaths(webGRPC), unaryInputs(webGRPC), grpcHandler, transcoder)))
 	handler, err := web.CORS(origins, mux)
 	if err != nil {
 		return nil, fmt.Errorf("--cors-origin: %w", err)
@@ -301,6 +312,54 @@ func (s *Server) httpLimits(h http.Handler) http.Handler {
 		readWithin(w, r, maxUnaryDuration)
 		h.ServeHTTP(w, r)
 	})
+}
+
+// limitStatus serves gRPC calls with g, native ones and those vanguard
+// translates, and ends a call that reached its limit in httpLimits with
+// the limit's status, as the gRPC listener does. grpc.Server.ServeHTTP stops
+// serving a call as soon as its request's context ends, and cancels the
+// call's own context itself: the status the handler returns then is sent
+// only if it gets there first, and may have lost the limit as its cause
+// (CANCELLED, not the limit's; see callStatus). Clients would see the call
+// end with no status (which they take for INTERNAL) or the wrong one. So
+// whatever status but OK grpc-go left in the trailers is replaced: they are
+// sent once the handler returns, and once ServeHTTP has returned, nothing of
+// grpc-go's writes to w any more.
+func limitStatus(g http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.ServeHTTP(w, r)
+		h := w.Header()
+		if r.Context().Err() == nil || h.Get("Grpc-Status") == "0" {
+			return
+		}
+		st, ok := status.FromError(context.Cause(r.Context()))
+		if !ok {
+			return // the client is gone
+		}
+		if !slices.Contains(h.Values("Trailer"), "Grpc-Status") {
+			// Nothing was sent: the headers grpc-go sends first.
+			h.Set("Content-Type", r.Header.Get("Content-Type"))
+			h.Add("Trailer", "Grpc-Status")
+			h.Add("Trailer", "Grpc-Message")
+			w.WriteHeader(http.StatusOK)
+		}
+		h.Set("Grpc-Status", strconv.Itoa(int(st.Code())))
+		h.Set("Grpc-Message", grpcMessage(st.Message()))
+		h.Del("Grpc-Status-Details-Bin")
+	})
+}
+
+// grpcMessage percent-encodes msg for the grpc-message trailer.
+func grpcMessage(msg string) string {
+	var b strings.Builder
+	for _, c := range []byte(msg) {
+		if c >= ' ' && c <= '~' && c != '%' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
 }
 
 // readWithin sets a deadline d away for reading r's body, and lifts it once
