@@ -42,7 +42,7 @@ type Options struct {
 // not nil, replaces serving, so tests can check what the flags parse to.
 func NewCmd(stdout, stderr io.Writer, lookupEnv func(string) (string, bool), runF func(*cobra.Command, *Options) error) *cobra.Command {
 	opts := &Options{}
-	env := newEnv(EnvPrefix, LegacyEnvPrefix, lookupEnv)
+	env := newEnv(EnvPrefix, LegacyEnvPrefix, lookupEnv, "http-addr")
 	getenv := func(name string) string { v, _ := lookupEnv(name); return v }
 	reflection := true
 	cmd := &cobra.Command{
@@ -116,6 +116,9 @@ latency histograms carry its trace id as an OpenMetrics exemplar.`,
 			opts.Config.Logger = logger
 			opts.Config.Version = version.Get().Server
 			opts.Config.DisableReflection = !reflection
+			if opts.Config.Addr == "" {
+				return fmt.Errorf("%s must not be empty: the gRPC listener cannot be turned off (use :50051 for every interface)", env.ref("addr"))
+			}
 			for _, origin := range opts.Config.CORSOrigins {
 				if err := web.CheckOrigin(origin); err != nil {
 					return fmt.Errorf("invalid --cors-origin: %w", err)

@@ -55,6 +55,10 @@ func TestFlagsAndEnv(t *testing.T) {
 			want: func(o *cli.Options) bool { return o.Config.HTTPAddr == "" }},
 		{desc: "an empty flag turns the HTTP listener off", args: []string{"--http-addr="}, env: map[string]string{"GREETER_SERVER_HTTP_ADDR": ":8081"},
 			want: func(o *cli.Options) bool { return o.Config.HTTPAddr == "" }},
+		{desc: "an empty variable of another flag is ignored", env: map[string]string{"GREETER_SERVER_ADDR": "", "GREETER_SERVER_LOG_LEVEL": "", "GREETER_SERVER_SHUTDOWN_TIMEOUT": "", "GREETER_ADDR": ":6000"},
+			want: func(o *cli.Options) bool {
+				return o.Config.Addr == ":6000" && o.LogLevel == "info" && o.Config.ShutdownTimeout == 15*time.Second
+			}},
 		{desc: "flags win over env", args: []string{"--addr", "127.0.0.1:7000", "--log-level", "warn", "--reflection=true"},
 			env: map[string]string{"GREETER_SERVER_ADDR": ":6000", "GREETER_SERVER_LOG_LEVEL": "debug", "GREETER_SERVER_LOG_FORMAT": "json", "GREETER_SERVER_REFLECTION": "false"},
 			want: func(o *cli.Options) bool {
@@ -132,6 +136,7 @@ func TestRejectsBadValues(t *testing.T) {
 		{env: map[string]string{"GREETER_SERVER_SHUTDOWN_TIMEOUT": "soon"}, want: `invalid $GREETER_SERVER_SHUTDOWN_TIMEOUT "soon"`},
 		{env: map[string]string{"GREETER_STREAM_GRACE": "soon"}, want: `invalid $GREETER_STREAM_GRACE "soon"`},
 		{env: map[string]string{"GREETER_SERVER_REFLECTION": "maybe"}, want: `invalid $GREETER_SERVER_REFLECTION "maybe"`},
+		{args: []string{"--addr="}, want: "--addr must not be empty"},
 		{args: []string{"extra"}, want: "unknown command"},
 		{args: []string{"--cors-origin", "https://app.example.com/"}, want: `invalid --cors-origin: CORS origin "https://app.example.com/"`},
 		{env: map[string]string{"GREETER_SERVER_CORS_ORIGIN": "app.example.com"}, want: `invalid --cors-origin: CORS origin "app.example.com"`},

@@ -12,19 +12,29 @@ import (
 // GREETER_SERVER_LOG_LEVEL), or else, for one more release, to the same name
 // with legacyPrefix. A flag on the command line wins over both.
 //
-// greeter-client's root command has the same type with the same behaviour;
-// the two modules are released apart, so each keeps its copy.
+// greeter-client's root command has a copy of this type (the two modules are
+// released apart); the client's ignores empty variables throughout, as it
+// has no flag that an empty value turns off.
 type env struct {
 	prefix, legacyPrefix string
 	lookupEnv            func(string) (string, bool)
+	// emptyOK names the flags whose variable counts as set when it is
+	// empty, because an empty value means something (--http-addr: off).
+	// For every other flag an empty variable is ignored, as an unset one
+	// is: compose files and Helm charts often pass "" for "not set".
+	emptyOK map[string]bool
 	// from maps each flag set from the environment to its variable.
 	from map[string]string
 	// warnings holds one line for each legacy variable used.
 	warnings []string
 }
 
-func newEnv(prefix, legacyPrefix string, lookupEnv func(string) (string, bool)) *env {
-	return &env{prefix: prefix, legacyPrefix: legacyPrefix, lookupEnv: lookupEnv, from: map[string]string{}}
+func newEnv(prefix, legacyPrefix string, lookupEnv func(string) (string, bool), emptyOK ...string) *env {
+	e := &env{prefix: prefix, legacyPrefix: legacyPrefix, lookupEnv: lookupEnv, from: map[string]string{}, emptyOK: map[string]bool{}}
+	for _, name := range emptyOK {
+		e.emptyOK[name] = true
+	}
+	return e
 }
 
 // name is the variable of flag.
@@ -33,9 +43,10 @@ func (e *env) name(flag string) string {
 }
 
 // apply sets every flag not given on the command line from its variable, or
-// from its legacy variable if only that is set. A variable set to the empty
-// string counts as set (GREETER_SERVER_HTTP_ADDR= turns the HTTP listener
-// off, as --http-addr= does). A repeatable flag takes a comma-separated list.
+// from its legacy variable if only that is set. An empty variable counts as
+// unset, except for the flags in emptyOK (GREETER_SERVER_HTTP_ADDR= turns
+// the HTTP listener off, as --http-addr= does). A repeatable flag takes a
+// comma-separated list.
 // A bad value is an error naming the variable.
 func (e *env) apply(flags *pflag.FlagSet) error {
 	var err error
@@ -44,11 +55,15 @@ func (e *env) apply(flags *pflag.FlagSet) error {
 			return
 		}
 		name := e.name(fl.Name)
+		lookup := func(name string) (string, bool) {
+			v, set := e.lookupEnv(name)
+			return v, set && (v != "" || e.emptyOK[fl.Name])
+		}
 		source := name
-		v, set := e.lookupEnv(name)
+		v, set := lookup(name)
 		if !set {
 			source = e.legacyPrefix + strings.TrimPrefix(name, e.prefix)
-			if v, set = e.lookupEnv(source); !set {
+			if v, set = lookup(source); !set {
 				return
 			}
 		}

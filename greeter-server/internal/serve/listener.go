@@ -19,40 +19,86 @@ const (
 	acceptBackoffMax = time.Second
 )
 
+// connLimit caps the connections the server holds open at once, over both
+// listeners together (MaxConnections): a connection over the cap is closed as
+// soon as it is accepted, so its client fails fast and can go to another
+// replica, instead of waiting in the kernel's backlog for a handshake that
+// would not come. The first refusal is logged, and so is the recovery, with
+// how many were refused meanwhile; one line each, not one per connection.
+type connLimit struct {
+	max    int64
+	logger *slog.Logger
+
+	open    atomic.Int64
+	mu      sync.Mutex // guards full and refused
+	full    bool
+	refused int
+}
+
+func newConnLimit(limit int, logger *slog.Logger) *connLimit {
+	return &connLimit{max: int64(limit), logger: logger}
+}
+
+// take counts a new connection in, or reports false (and counts a refusal)
+// if the server is full.
+func (c *connLimit) take() bool {
+	if c.open.Add(1) <= c.max {
+		return true
+	}
+	c.open.Add(-1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.refused++
+	// A release that ran while this connection was counted saw the server
+	// full and logged nothing; only mark it full if it still is.
+	if !c.full && c.open.Load() >= c.max {
+		c.full = true
+		c.logger.Warn("connection limit reached; closing new connections until some close", "limit", c.max)
+	}
+	return false
+}
+
+// release counts a connection closed, and logs the recovery once the server
+// is below its cap again after refusing some.
+func (c *connLimit) release() {
+	if c.open.Add(-1) >= c.max {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.full {
+		c.logger.Info("accepting connections again", "limit", c.max, "refused", c.refused)
+		c.full, c.refused = false, 0
+	}
+}
+
 // capListener is one listener of the server, as the server accepts on it:
 //
-//   - it holds at most max connections open at once. A connection over the
-//     cap is closed as soon as it is accepted, so its client fails fast and
-//     can go to another replica, instead of waiting in the kernel's backlog
-//     for a handshake that would not come;
+//   - it counts every connection against the server's connLimit, which both
+//     listeners share, and closes those over it;
 //   - it waits out Accept errors (see acceptBackoffMin) instead of returning
 //     them: only closing the listener ends serving. grpc-go and net/http
 //     retry only the errors that call themselves temporary, and end serving
 //     on any other (ENOBUFS is not "temporary");
 //   - it sets TCP_USER_TIMEOUT on every connection (see setUserTimeout).
 //
-// Each condition is logged once when it starts and once when it ends, with
-// how many connections it refused or how many errors it waited out; never
-// one line per connection.
+// A run of Accept errors is logged once when it starts and once when it
+// ends, with how many it waited out; never one line per error.
 type capListener struct {
 	net.Listener
 	name   string // "grpc" or "http", for the log
-	max    int64
+	limit  *connLimit
 	logger *slog.Logger
 	// userTimeout is every accepted connection's TCP_USER_TIMEOUT: the
 	// keepalive timeout (see setUserTimeout).
 	userTimeout time.Duration
 
-	open      atomic.Int64
-	mu        sync.Mutex // guards full and refused
-	full      bool
-	refused   int
 	closed    chan struct{}
 	closeOnce sync.Once
 }
 
-func newCapListener(lis net.Listener, name string, limit int, logger *slog.Logger) *capListener {
-	return &capListener{Listener: lis, name: name, max: int64(limit), logger: logger, userTimeout: keepaliveTimeout, closed: make(chan struct{})}
+func newCapListener(lis net.Listener, name string, limit *connLimit, logger *slog.Logger) *capListener {
+	return &capListener{Listener: lis, name: name, limit: limit, logger: logger, userTimeout: keepaliveTimeout, closed: make(chan struct{})}
 }
 
 // Accept returns the next connection under the cap, closing those over it,
@@ -84,19 +130,11 @@ func (l *capListener) Accept() (net.Conn, error) {
 			l.logger.Info("accepting connections again", "listener", l.name, "failed_accepts", failures)
 			failures, backoff = 0, 0
 		}
-		if l.open.Add(1) <= l.max {
+		if l.limit.take() {
 			setUserTimeout(conn, l.userTimeout)
-			return &cappedConn{Conn: conn, l: l}, nil
+			return &cappedConn{Conn: conn, limit: l.limit}, nil
 		}
-		l.open.Add(-1)
 		conn.Close()
-		l.mu.Lock()
-		l.refused++
-		if !l.full {
-			l.full = true
-			l.logger.Warn("connection limit reached; closing new connections until some close", "listener", l.name, "limit", l.max)
-		}
-		l.mu.Unlock()
 	}
 }
 
@@ -106,29 +144,15 @@ func (l *capListener) Close() error {
 	return l.Listener.Close()
 }
 
-// release counts a connection closed, and logs the recovery once the server
-// is below its cap again after refusing some.
-func (l *capListener) release() {
-	if l.open.Add(-1) >= l.max {
-		return
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.full {
-		l.logger.Info("accepting connections again", "listener", l.name, "limit", l.max, "refused", l.refused)
-		l.full, l.refused = false, 0
-	}
-}
-
-// cappedConn gives its place back to the listener when it is closed.
+// cappedConn gives its place back to the limit when it is closed.
 type cappedConn struct {
 	net.Conn
-	l    *capListener
-	once sync.Once
+	limit *connLimit
+	once  sync.Once
 }
 
 func (c *cappedConn) Close() error {
 	err := c.Conn.Close()
-	c.once.Do(c.l.release)
+	c.once.Do(c.limit.release)
 	return err
 }

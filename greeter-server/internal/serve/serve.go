@@ -62,9 +62,10 @@ const (
 	// decoded from 8 KB of HPACK-indexed repeats. A request with more is
 	// reset (grpc-go clients refuse to send it, naming the limit).
 	MaxHeaderListSize = 32 << 10
-	// MaxConnections caps the connections one server holds at once; a
-	// connection over the cap is closed as soon as it is accepted, and the
-	// server logs once that it is full. An idle connection costs about 21
+	// MaxConnections caps the connections one server holds at once, on both
+	// listeners together; a connection over the cap is closed as soon as it
+	// is accepted, and the server logs once that it is full. An idle
+	// connection costs about 21
 	// KiB (scripts/bench-report.sh), so 5000 cost about 105 MiB, which fits
 	// with room to spare in a 256 MiB container; a fleet of clients that
 	// needs more should get more replicas, which round_robin clients spread
@@ -108,7 +109,10 @@ const (
 	// grpc-go can only set it on the unwrapped connections it never sees
 	// here), so a response
 	// that stays unacknowledged this long closes the connection too. With
-	// KeepaliveTime, a dead client is let go within 40 s. 10 s is far longer
+	// KeepaliveTime, a dead client is let go within 40 s on the gRPC listener
+	// and on HTTP/2 connections to the HTTP listener; an idle HTTP/1.1
+	// connection has no pings, and IdleTimeout (MaxConnectionIdle) or the
+	// kernel's TCP keepalive ends it. 10 s is far longer
 	// than any round trip, so a slow but live client is never cut off.
 	KeepaliveTimeout = 10 * time.Second
 	// MaxConnectionIdle closes connections with no open calls for this long,
@@ -571,10 +575,11 @@ func Run(ctx context.Context, cfg Config, ready chan<- Addrs) error {
 	// Both listeners report here; the first to fail ends the server.
 	serveErr := make(chan error, 2)
 	serving := 1
-	go func() { serveErr <- srv.Serve(newCapListener(lis, "grpc", maxConnections, logger)) }()
+	conns := newConnLimit(maxConnections, logger) // one cap for both listeners
+	go func() { serveErr <- srv.Serve(newCapListener(lis, "grpc", conns, logger)) }()
 	if hlis != nil {
 		serving++
-		go func() { serveErr <- srv.ServeWeb(newCapListener(hlis, "http", maxConnections, logger)) }()
+		go func() { serveErr <- srv.ServeWeb(newCapListener(hlis, "http", conns, logger)) }()
 	}
 	if ready != nil {
 		ready <- addrs

@@ -21,7 +21,8 @@ func TestAcceptSetsUserTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lis.Close()
-	capped := newCapListener(lis, "grpc", 10, slog.New(slog.DiscardHandler))
+	discard := slog.New(slog.DiscardHandler)
+	capped := newCapListener(lis, "grpc", newConnLimit(10, discard), discard)
 	client, err := net.Dial("tcp", lis.Addr().String())
 	if err != nil {
 		t.Fatal(err)
