@@ -20,11 +20,16 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 modules=(greeter-api greeter-server greeter-client greeter-server/deploy scripts/tools)
 
+# step NAME COMMAND...: runs one named step and says how long it took, so
+# that slow steps show up in every run's log.
 step() {
-  echo "==> $1" >&2
+  local name=$1 start=$SECONDS
+  echo "==> $name" >&2
   shift
   "$@"
+  echo "    $((SECONDS - start))s: $name (total $((SECONDS - test_start))s)" >&2
 }
+test_start=$SECONDS
 
 step "buf lint" scripts/buf lint
 step "buf format" scripts/buf format --diff --exit-code
