@@ -60,9 +60,16 @@ func dialH2(t *testing.T, addr string, preface bool) *h2 {
 // extra header pairs; the request body is left unsent.
 func (c *h2) headers(t *testing.T, id uint32, method string, extra ...string) {
 	t.Helper()
+	c.request(t, id, method, append([]string{"content-type", "application/grpc", "te", "trailers"}, extra...)...)
+}
+
+// request opens stream id with an HTTP/2 request: the pseudo-headers of a
+// POST to path, then the header pairs in fields. The body is left unsent.
+func (c *h2) request(t *testing.T, id uint32, path string, fields ...string) {
+	t.Helper()
 	var buf bytes.Buffer
 	enc := hpack.NewEncoder(&buf)
-	fields := append([]string{":method", "POST", ":scheme", "http", ":path", method, ":authority", "localhost", "content-type", "application/grpc", "te", "trailers"}, extra...)
+	fields = append([]string{":method", "POST", ":scheme", "http", ":path", path, ":authority", "localhost"}, fields...)
 	for i := 0; i < len(fields); i += 2 {
 		_ = enc.WriteField(hpack.HeaderField{Name: fields[i], Value: fields[i+1]})
 	}

@@ -17,7 +17,6 @@ import (
 
 	"connectrpc.com/connect"
 	"golang.org/x/net/http2"
-	"golang.org/x/net/http2/hpack"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -113,21 +112,6 @@ func trickle(t *testing.T, send func() error) (stop func()) {
 	stop = func() { once.Do(func() { close(quit); <-ended }) }
 	t.Cleanup(stop)
 	return stop
-}
-
-// request opens stream id with an HTTP/2 request: the pseudo-headers of a
-// POST to path, then the header pairs in fields. The body is left unsent.
-func (c *h2) request(t *testing.T, id uint32, path string, fields ...string) {
-	t.Helper()
-	var buf bytes.Buffer
-	enc := hpack.NewEncoder(&buf)
-	fields = append([]string{":method", "POST", ":scheme", "http", ":path", path, ":authority", "localhost"}, fields...)
-	for i := 0; i < len(fields); i += 2 {
-		_ = enc.WriteField(hpack.HeaderField{Name: fields[i], Value: fields[i+1]})
-	}
-	if err := c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: buf.Bytes(), EndHeaders: true}); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // h2Response is how the server ended one HTTP/2 stream.
