@@ -50,6 +50,12 @@ func TraceExemplar(ctx context.Context) prometheus.Labels {
 	return prometheus.Labels{"trace_id": span.SpanContext().TraceID().String()}
 }
 
+// Register adds c, another part of the server's metrics (such as the
+// refusal counter of package auth), to the registry Handler serves.
+func (m *Metrics) Register(c prometheus.Collector) {
+	m.registry.MustRegister(c)
+}
+
 // UnaryInterceptor returns the interceptor that records unary calls.
 func (m *Metrics) UnaryInterceptor() grpc.UnaryServerInterceptor {
 	return m.server.UnaryServerInterceptor(m.opts...)

@@ -13,9 +13,10 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
+
+	"github.com/greeter-go/greeter/greeter-server/internal/auth"
 )
 
 // AccessLogLevel is the level of the access log lines. At the default log
@@ -29,8 +30,10 @@ const AccessLogLevel = slog.LevelDebug
 //     logging the panic and its stack, so one bad call does not take the
 //     server down;
 //   - it writes the access log: one line per call, with its method, status
-//     code, duration, peer address and, for a client that presented a
-//     certificate, its identity (ClientIdentity), at AccessLogLevel.
+//     code, duration, peer address and who called: for a client that
+//     presented a certificate, its identity (auth.Principal, as client=),
+//     and for one that sent a verified bearer token, its subject (as
+//     subject=), at AccessLogLevel.
 func Unary(logger *slog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 		c := begin(ctx, logger, info.FullMethod)
@@ -91,7 +94,7 @@ func logCall(ctx context.Context, logger *slog.Logger, method string, err error,
 		if p.Addr != nil {
 			addr = p.Addr.String()
 		}
-		client = ClientIdentity(p.AuthInfo)
+		client = auth.Principal(p.AuthInfo)
 	}
 	attrs := []slog.Attr{
 		slog.String("method", method),
@@ -102,28 +105,8 @@ func logCall(ctx context.Context, logger *slog.Logger, method string, err error,
 	if client != "" {
 		attrs = append(attrs, slog.String("client", client))
 	}
+	if caller, ok := auth.FromContext(ctx); ok && caller.Subject != "" {
+		attrs = append(attrs, slog.String("subject", caller.Subject))
+	}
 	logger.LogAttrs(ctx, AccessLogLevel, "rpc", attrs...)
-}
-
-// ClientIdentity returns who the verified client certificate of a mutual
-// TLS connection names: its SPIFFE ID (a spiffe:// URI SAN), else its first
-// DNS SAN, else its subject. It returns "" when the call came without one
-// (plaintext, TLS without client certificates). The same on both
-// listeners: grpc-go's TLS credentials and grpc.Server.ServeHTTP both
-// report the connection's TLS state as credentials.TLSInfo.
-func ClientIdentity(info credentials.AuthInfo) string {
-	tlsInfo, ok := info.(credentials.TLSInfo)
-	if !ok || len(tlsInfo.State.VerifiedChains) == 0 || len(tlsInfo.State.VerifiedChains[0]) == 0 {
-		return ""
-	}
-	cert := tlsInfo.State.VerifiedChains[0][0]
-	for _, u := range cert.URIs {
-		if u.Scheme == "spiffe" {
-			return u.String()
-		}
-	}
-	if len(cert.DNSNames) > 0 {
-		return cert.DNSNames[0]
-	}
-	return cert.Subject.String()
 }

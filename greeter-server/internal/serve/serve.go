@@ -36,6 +36,7 @@ import (
 	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
 	"github.com/greeter-go/greeter/greeter-api/helloworld"
 
+	"github.com/greeter-go/greeter/greeter-server/internal/auth"
 	"github.com/greeter-go/greeter/greeter-server/internal/observe"
 	"github.com/greeter-go/greeter/greeter-server/internal/service"
 	"github.com/greeter-go/greeter/greeter-server/internal/telemetry"
@@ -184,9 +185,23 @@ type Config struct {
 	// and channelz, for live debugging (see startAdmin). Never the public
 	// port.
 	AdminAddr string
+	// Auth says who may call: bearer tokens from an OIDC issuer, and an
+	// authorization policy (see package auth). The zero value lets every
+	// caller call every method. Client certificates (TLS.ClientCA)
+	// authenticate callers whether or not it is set.
+	Auth AuthConfig
 	// CORSOrigins are the origins ("https://app.example.com") whose pages
 	// may call the API over Connect and gRPC-Web; none by default.
 	CORSOrigins []string
+}
+
+// AuthConfig is the part of auth.Config that comes from flags.
+type AuthConfig struct {
+	// OIDCIssuer and OIDCAudience: a call must carry a bearer token from
+	// this issuer for this audience (or a client certificate).
+	OIDCIssuer, OIDCAudience string
+	// PolicyFile is a gRPC authorization policy, reloaded when it changes.
+	PolicyFile string
 }
 
 // errDraining ends the streams still open when the stream grace period of a
@@ -228,6 +243,10 @@ type Server struct {
 	// streamTooLong is the cause of client-streaming calls that reach
 	// MaxStreamDuration.
 	streamTooLong error
+	// guard authenticates and authorizes calls (auth.go); nil when
+	// Config.Auth and client certificates are off, and every call is let
+	// through.
+	guard *auth.Guard
 }
 
 // New returns a server with both Greeter services, health and reflection
@@ -255,11 +274,28 @@ func New(cfg Config) (*Server, error) {
 		streamTooLong: tooLong(maxStreamDuration),
 	}
 	s.drain, s.stopDrain = context.WithCancelCause(context.Background())
+	authCfg := auth.Config{
+		Issuer: cfg.Auth.OIDCIssuer, Audience: cfg.Auth.OIDCAudience, PolicyFile: cfg.Auth.PolicyFile,
+		ClientCerts: cfg.TLS.ClientCA != "", Logger: logger,
+	}
+	if authCfg.Enabled() {
+		if s.guard, err = auth.New(authCfg); err != nil {
+			tlsReload.close()
+			return nil, err
+		}
+	}
 
 	var unary []grpc.UnaryServerInterceptor
 	var stream []grpc.StreamServerInterceptor
+	if s.guard != nil {
+		unary = append(unary, s.authPendingUnary)
+		stream = append(stream, s.authPendingStream)
+	}
 	if cfg.MetricsAddr != "" {
 		s.metrics = observe.NewMetrics(cfg.Tracing != nil)
+		if s.guard != nil {
+			s.metrics.Register(s.guard.Collector())
+		}
 		unary = append(unary, s.metrics.UnaryInterceptor())
 		stream = append(stream, s.metrics.StreamInterceptor())
 	}
@@ -303,7 +339,7 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	if s.web, err = s.newWebServer(s.webGRPC, cfg.CORSOrigins, tlsReload.httpConfig()); err != nil {
-		tlsReload.close()
+		s.close()
 		return nil, err
 	}
 	for _, name := range Services() {
@@ -330,7 +366,8 @@ func New(cfg Config) (*Server, error) {
 
 // callContext is grpc-go's tap handle: it runs for every call before the
 // request is read, and the context it returns is the call's own, the one a
-// blocked read watches. It bounds the life of unary and server-streaming
+// blocked read watches. It refuses callers the guard refuses (see auth.go),
+// and bounds the life of unary and server-streaming
 // calls (MaxUnaryDuration, MaxStreamDuration), also while the server still
 // waits for their request, which no interceptor can: grpc-go then answers
 // DEADLINE_EXCEEDED. Client-streaming calls are bounded by drainStream,
@@ -338,6 +375,12 @@ func New(cfg Config) (*Server, error) {
 // already, and then no timer is made. It runs on the connection's reading
 // goroutine, so it does no more than build a context.
 func (s *Server) callContext(ctx context.Context, info *tap.Info) (context.Context, error) {
+	if s.guard != nil {
+		var err error
+		if ctx, err = s.authTap(ctx, info); err != nil {
+			return nil, err
+		}
+	}
 	limit, ok := s.tapLimits[info.FullMethodName]
 	if !ok || endsWithin(ctx, limit.after) {
 		return ctx, nil
@@ -459,7 +502,7 @@ func (s *Server) MetricsHandler() http.Handler {
 // is cut. It reports whether it had to cut calls. Once the server has
 // stopped, it stops re-reading the TLS files.
 func (s *Server) Shutdown(timeout, streamGrace time.Duration) (forced bool) {
-	defer s.tlsReload.close()
+	defer s.close()
 	s.health.Shutdown()
 	stopped := make(chan struct{})
 	webCtx, cutWeb := context.WithCancel(context.Background())
@@ -517,7 +560,7 @@ func Run(ctx context.Context, cfg Config, ready chan<- Addrs) error {
 		return err
 	}
 	// Shutdown stops it too; this is for the returns before serving.
-	defer srv.tlsReload.close()
+	defer srv.close()
 	logger := srv.logger
 	var lc net.ListenConfig
 	lis, err := lc.Listen(ctx, "tcp", cfg.Addr)
@@ -612,6 +655,14 @@ func Run(ctx context.Context, cfg Config, ready chan<- Addrs) error {
 	}
 	logger.Info("greeter-server stopped")
 	return nil
+}
+
+// close stops re-reading the TLS files and the policy file.
+func (s *Server) close() {
+	s.tlsReload.close()
+	if s.guard != nil {
+		s.guard.Close()
+	}
 }
 
 func closeMetrics(srv *http.Server) {

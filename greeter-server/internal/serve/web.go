@@ -88,7 +88,11 @@ func (s *Server) newWebServer(webGRPC *grpc.Server, origins []string, tlsConfig 
 	mux.Handle("GET /greet.js", page)
 	mux.Handle("GET /greet.css", page)
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.Handle("/", s.httpLimits(byContentType(methodPaths(webGRPC), unaryInputs(webGRPC), grpcHandler, transcoder)))
+	var api http.Handler = s.httpLimits(byContentType(methodPaths(webGRPC), unaryInputs(webGRPC), grpcHandler, transcoder))
+	if s.guard != nil {
+		api = s.authHTTP(api)
+	}
+	mux.Handle("/", api)
 	handler, err := web.CORS(origins, mux)
 	if err != nil {
 		return nil, fmt.Errorf("--cors-origin: %w", err)

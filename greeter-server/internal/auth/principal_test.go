@@ -1,4 +1,4 @@
-package observe_test
+package auth_test
 
 import (
 	"crypto/tls"
@@ -9,10 +9,10 @@ import (
 
 	"google.golang.org/grpc/credentials"
 
-	"github.com/greeter-go/greeter/greeter-server/internal/observe"
+	"github.com/greeter-go/greeter/greeter-server/internal/auth"
 )
 
-func TestClientIdentity(t *testing.T) {
+func TestPrincipal(t *testing.T) {
 	t.Parallel()
 	spiffe, _ := url.Parse("spiffe://cluster.local/ns/default/sa/greeter-client")
 	web, _ := url.Parse("https://client.example")
@@ -32,8 +32,8 @@ func TestClientIdentity(t *testing.T) {
 		{"plaintext", nil, ""},
 	}
 	for _, tt := range tests {
-		if got := observe.ClientIdentity(tt.info); got != tt.want {
-			t.Errorf("%s: ClientIdentity = %q, want %q", tt.desc, got, tt.want)
+		if got := auth.Principal(tt.info); got != tt.want {
+			t.Errorf("%s: Principal = %q, want %q", tt.desc, got, tt.want)
 		}
 	}
 }

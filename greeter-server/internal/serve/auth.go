@@ -1,0 +1,172 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"connectrpc.com/connect"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/tap"
+
+	"github.com/greeter-go/greeter/greeter-server/internal/auth"
+)
+
+// Authentication and authorization (package auth) on both listeners, before
+// a call's request is read:
+//
+//   - on the gRPC listener, in grpc-go's tap handle (callContext), which
+//     sees the method, the headers and the connection before the stream
+//     exists; a refused call is answered there and costs no goroutine and
+//     no decoding. The tap handle runs on the connection's reading
+//     goroutine, so it never waits for the network: a token signed with a
+//     key the server has not fetched yet is passed on to authPending, which
+//     fetches the keys and decides in the call's own goroutine;
+//   - on the HTTP listener, in authHTTP, before the body is read, for
+//     every protocol: native gRPC, gRPC-Web and Connect, answered in the
+//     caller's protocol (Connect: 401 with WWW-Authenticate: Bearer, or
+//     403).
+//
+// An accepted call's context carries its auth.Caller (for the access log),
+// and its request headers carry the token's subject as auth.SubjectHeader,
+// never the client's own value of it.
+
+// authTap authenticates and authorizes a call on the gRPC listener; see
+// callContext.
+func (s *Server) authTap(ctx context.Context, info *tap.Info) (context.Context, error) {
+	p, _ := peer.FromContext(ctx)
+	var call auth.Call
+	call.Method, call.Header = info.FullMethodName, auth.MD(info.Header)
+	if p != nil {
+		call.AuthInfo, call.Peer = p.AuthInfo, p.Addr
+	}
+	caller, err := s.guard.Check(ctx, call, false)
+	if errors.Is(err, auth.ErrNeedKeys) {
+		return context.WithValue(ctx, pendingKey{}, true), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return withCaller(ctx, caller, info.Header), nil
+}
+
+// withCaller returns ctx with caller, and with incoming metadata whose
+// SubjectHeader is the caller's verified subject: the metadata md is copied
+// when it must change, not changed in place.
+func withCaller(ctx context.Context, caller auth.Caller, md metadata.MD) context.Context {
+	ctx = auth.NewContext(ctx, caller)
+	if _, sent := md[auth.SubjectHeader]; !sent && caller.Subject == "" {
+		return ctx
+	}
+	md = md.Copy()
+	delete(md, auth.SubjectHeader)
+	if caller.Subject != "" {
+		md[auth.SubjectHeader] = []string{caller.Subject}
+	}
+	return metadata.NewIncomingContext(ctx, md)
+}
+
+// pendingKey marks a call whose token authTap could not decide without
+// fetching the issuer's keys.
+type pendingKey struct{}
+
+// authPending decides the calls authTap passed on (see pendingKey), in the
+// call's goroutine, where waiting for the issuer's keys blocks no one else.
+// Every other call passes straight through.
+func (s *Server) authPending(ctx context.Context) (context.Context, error) {
+	if ctx.Value(pendingKey{}) == nil {
+		return ctx, nil
+	}
+	md, _ := metadata.FromIncomingContext(ctx)
+	method, _ := grpc.Method(ctx)
+	call := auth.Call{Method: method, Header: auth.MD(md)}
+	if p, ok := peer.FromContext(ctx); ok {
+		call.AuthInfo, call.Peer = p.AuthInfo, p.Addr
+	}
+	caller, err := s.guard.Check(ctx, call, true)
+	if err != nil {
+		return nil, err
+	}
+	return withCaller(context.WithValue(ctx, pendingKey{}, nil), caller, md), nil
+}
+
+func (s *Server) authPendingUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	ctx, err := s.authPending(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return handler(ctx, req)
+}
+
+func (s *Server) authPendingStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	ctx, err := s.authPending(ss.Context())
+	if err != nil {
+		return err
+	}
+	if ctx == ss.Context() {
+		return handler(srv, ss)
+	}
+	return handler(srv, &drainingStream{ServerStream: ss, ctx: ctx})
+}
+
+// authErrors writes refusals on the HTTP listener in the caller's protocol.
+var authErrors = connect.NewErrorWriter()
+
+// authHTTP authenticates and authorizes every call on the HTTP listener
+// before its body is read, as authTap does on the gRPC listener: it waits
+// for the issuer's keys if it must, since each request has a goroutine of
+// its own. The page, /healthz and CORS preflight requests never reach it.
+func (s *Server) authHTTP(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if auth.Open(r.URL.Path) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		call := auth.Call{Method: r.URL.Path, Header: r.Header, Peer: remoteAddr(r)}
+		if r.TLS != nil {
+			call.AuthInfo = credentials.TLSInfo{State: *r.TLS, CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity}}
+		}
+		caller, err := s.guard.Check(r.Context(), call, true)
+		if err != nil {
+			writeRefusal(w, r, err)
+			return
+		}
+		r.Header.Del(auth.SubjectHeader)
+		if caller.Subject != "" {
+			r.Header.Set(auth.SubjectHeader, caller.Subject)
+		}
+		h.ServeHTTP(w, r.WithContext(auth.NewContext(r.Context(), caller)))
+	})
+}
+
+// writeRefusal answers a refused call in its protocol; an unauthenticated
+// one also says, in WWW-Authenticate, that a bearer token is wanted
+// (RFC 6750).
+func writeRefusal(w http.ResponseWriter, r *http.Request, err error) {
+	st := status.Convert(err)
+	if st.Code() == codes.Unauthenticated {
+		challenge := `Bearer realm="greeter"`
+		if _, ok := r.Header["Authorization"]; ok {
+			challenge += `, error="invalid_token", error_description="` + strings.ReplaceAll(st.Message(), `"`, "'") + `"`
+		}
+		w.Header().Set("WWW-Authenticate", challenge)
+	}
+	_ = authErrors.Write(w, r, connect.NewError(connect.Code(st.Code()), errors.New(st.Message())))
+}
+
+// remoteAddr is the request's peer address.
+func remoteAddr(r *http.Request) *addr {
+	return &addr{r.RemoteAddr}
+}
+
+// addr is a net.Addr for a request's RemoteAddr.
+type addr struct{ s string }
+
+func (a *addr) Network() string { return "tcp" }
+func (a *addr) String() string  { return a.s }
