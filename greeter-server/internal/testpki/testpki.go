@@ -13,6 +13,7 @@ import (
 	"encoding/pem"
 	"math/big"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -54,6 +55,25 @@ func (c Cert) Client(t testing.TB, notBefore, notAfter time.Time) Cert {
 		Subject: pkix.Name{CommonName: "greeter-client"}, NotBefore: notBefore, NotAfter: notAfter,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
 	})
+}
+
+// ClientNamed returns a client certificate signed by c, a CA, that names
+// its holder by URI SANs, DNS SANs and a subject common name (each may be
+// empty), as a policy's principals see them.
+func (c Cert) ClientNamed(t testing.TB, uris, dnsNames []string, commonName string) Cert {
+	t.Helper()
+	tmpl := &x509.Certificate{
+		Subject: pkix.Name{CommonName: commonName}, DNSNames: dnsNames,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
+	}
+	for _, s := range uris {
+		u, err := url.Parse(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl.URIs = append(tmpl.URIs, u)
+	}
+	return issue(t, c, tmpl)
 }
 
 // Pool returns a certificate pool that trusts c.
