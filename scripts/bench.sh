@@ -14,6 +14,12 @@
 #   BenchmarkHTTPListener: the HTTP listener against a plain connect-go
 #     server, per protocol (gRPC, Connect JSON, Connect binary, gRPC-Web).
 #     Read the ours/connect table: no protocol may go above 2.
+#   BenchmarkAuth: the gRPC listener with authentication on (an OIDC issuer
+#     on loopback and a policy) against the same server with it off. Read
+#     the auth/ours table: with a remembered token it must stay within
+#     1.10; refused-no-token is what a refused call costs next to an
+#     accepted one. BenchmarkCheck: one authentication decision in process,
+#     for a remembered token and for the first call with a new one.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

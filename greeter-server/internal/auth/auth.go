@@ -39,9 +39,11 @@ import (
 )
 
 // SubjectHeader is the request header through which a verified token's
-// subject reaches the policy (and the service). The server removes any
-// value the client sent under this name before it sets its own, so a
-// caller can never name itself.
+// subject reaches the policy: the policy sees the subject under this name,
+// never a value the client sent, and the server removes any value the
+// client sent from the call's headers, so neither the policy nor the
+// service can be told a name by the caller. The service finds the verified
+// subject in the call's context (FromContext).
 const SubjectHeader = "x-jwt-subject"
 
 // PolicyCheckInterval is how often the policy file is checked for changes.

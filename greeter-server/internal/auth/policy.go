@@ -234,8 +234,16 @@ func (rl *rule) match(r request) bool {
 		return false
 	}
 	for _, h := range rl.headers {
-		vs := r.header.Values(h.key)
-		if len(vs) == 0 || !matchAny(h.values, strings.Join(vs, ",")) {
+		var v string
+		switch vs := r.header.Values(h.key); len(vs) {
+		case 0:
+			return false
+		case 1:
+			v = vs[0]
+		default:
+			v = strings.Join(vs, ",")
+		}
+		if !matchAny(h.values, v) {
 			return false
 		}
 	}

@@ -198,7 +198,7 @@ func (v *verifier) verify(ctx context.Context, raw string, wait bool) (verified,
 		return verified{}, refuse(reasonTooLarge, "the bearer token is larger than the %d bytes the server accepts", MaxTokenBytes)
 	}
 	now := v.now()
-	sum := sha256.Sum256([]byte(raw))
+	sum := tokenSum(raw)
 	if got, ok := v.cache.get(sum, now); ok {
 		return got, nil
 	}
@@ -424,6 +424,20 @@ func (v *verifier) getJSON(ctx context.Context, url string, into any) error {
 		return fmt.Errorf("GET %s: %w", url, err)
 	}
 	return nil
+}
+
+// hashBufs hold tokens while they are hashed: converting the token to
+// bytes would allocate a copy of it on every call.
+var hashBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+// tokenSum is the SHA-256 of a token, the key it is remembered by.
+func tokenSum(raw string) [sha256.Size]byte {
+	bp := hashBufs.Get().(*[]byte)
+	b := append((*bp)[:0], raw...)
+	sum := sha256.Sum256(b)
+	*bp = b[:0]
+	hashBufs.Put(bp)
+	return sum
 }
 
 // tokenCache remembers verified tokens by the SHA-256 of the token: at most

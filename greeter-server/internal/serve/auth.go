@@ -33,9 +33,9 @@ import (
 //     caller's protocol (Connect: 401 with WWW-Authenticate: Bearer, or
 //     403).
 //
-// An accepted call's context carries its auth.Caller (for the access log),
-// and its request headers carry the token's subject as auth.SubjectHeader,
-// never the client's own value of it.
+// An accepted call's context carries its auth.Caller (for the access log
+// and the service), and its request headers never carry a value of
+// auth.SubjectHeader the client sent.
 
 // authTap authenticates and authorizes a call on the gRPC listener; see
 // callContext.
@@ -56,19 +56,16 @@ func (s *Server) authTap(ctx context.Context, info *tap.Info) (context.Context, 
 	return withCaller(ctx, caller, info.Header), nil
 }
 
-// withCaller returns ctx with caller, and with incoming metadata whose
-// SubjectHeader is the caller's verified subject: the metadata md is copied
-// when it must change, not changed in place.
+// withCaller returns ctx with caller, and with incoming metadata md
+// without the SubjectHeader the client sent, if it sent one: md is copied
+// then, not changed in place.
 func withCaller(ctx context.Context, caller auth.Caller, md metadata.MD) context.Context {
 	ctx = auth.NewContext(ctx, caller)
-	if _, sent := md[auth.SubjectHeader]; !sent && caller.Subject == "" {
+	if _, sent := md[auth.SubjectHeader]; !sent {
 		return ctx
 	}
 	md = md.Copy()
 	delete(md, auth.SubjectHeader)
-	if caller.Subject != "" {
-		md[auth.SubjectHeader] = []string{caller.Subject}
-	}
 	return metadata.NewIncomingContext(ctx, md)
 }
 
@@ -77,10 +74,11 @@ func withCaller(ctx context.Context, caller auth.Caller, md metadata.MD) context
 type pendingKey struct{}
 
 // authPending decides the calls authTap passed on (see pendingKey), in the
-// call's goroutine, where waiting for the issuer's keys blocks no one else.
-// Every other call passes straight through.
+// call's goroutine, where waiting for the issuer's keys blocks no one else:
+// limitUnary and drainStream call it, the last interceptors before the
+// handler. Every other call passes straight through.
 func (s *Server) authPending(ctx context.Context) (context.Context, error) {
-	if ctx.Value(pendingKey{}) == nil {
+	if s.guard == nil || ctx.Value(pendingKey{}) == nil {
 		return ctx, nil
 	}
 	md, _ := metadata.FromIncomingContext(ctx)
@@ -94,25 +92,6 @@ func (s *Server) authPending(ctx context.Context) (context.Context, error) {
 		return nil, err
 	}
 	return withCaller(context.WithValue(ctx, pendingKey{}, nil), caller, md), nil
-}
-
-func (s *Server) authPendingUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	ctx, err := s.authPending(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return handler(ctx, req)
-}
-
-func (s *Server) authPendingStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	ctx, err := s.authPending(ss.Context())
-	if err != nil {
-		return err
-	}
-	if ctx == ss.Context() {
-		return handler(srv, ss)
-	}
-	return handler(srv, &drainingStream{ServerStream: ss, ctx: ctx})
 }
 
 // authErrors writes refusals on the HTTP listener in the caller's protocol.
@@ -138,9 +117,6 @@ func (s *Server) authHTTP(h http.Handler) http.Handler {
 			return
 		}
 		r.Header.Del(auth.SubjectHeader)
-		if caller.Subject != "" {
-			r.Header.Set(auth.SubjectHeader, caller.Subject)
-		}
 		h.ServeHTTP(w, r.WithContext(auth.NewContext(r.Context(), caller)))
 	})
 }

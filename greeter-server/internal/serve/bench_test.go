@@ -90,6 +90,9 @@ func runBenchServer(kind string) int {
 			cfg.MetricsAddr = "unused:0" // New records metrics; only Run listens there
 		case "ours+accesslog":
 			cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		case "ours+auth":
+			// An issuer and a policy file the benchmark made (auth_bench_test.go).
+			cfg.Auth = serve.AuthConfig{OIDCIssuer: os.Getenv(benchIssuerEnv), OIDCAudience: benchAudience, PolicyFile: os.Getenv(benchPolicyEnv)}
 		case "ours+tracing":
 			cfg.Tracing = telemetry.New(sdktrace.WithBatcher(tracetest.NewNoopExporter()),
 				sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.01))))
@@ -163,7 +166,7 @@ type benchServer struct {
 	out  *bufio.Scanner
 }
 
-func startBenchServer(b *testing.B, kind string) *benchServer {
+func startBenchServer(b *testing.B, kind string, env ...string) *benchServer {
 	b.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -171,6 +174,7 @@ func startBenchServer(b *testing.B, kind string) *benchServer {
 	}
 	cmd := exec.Command(exe, "-test.run=^$")
 	cmd.Env = append(os.Environ(), benchServerEnv+"="+kind, "GOMAXPROCS=1")
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {

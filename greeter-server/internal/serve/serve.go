@@ -287,10 +287,6 @@ func New(cfg Config) (*Server, error) {
 
 	var unary []grpc.UnaryServerInterceptor
 	var stream []grpc.StreamServerInterceptor
-	if s.guard != nil {
-		unary = append(unary, s.authPendingUnary)
-		stream = append(stream, s.authPendingStream)
-	}
 	if cfg.MetricsAddr != "" {
 		s.metrics = observe.NewMetrics(cfg.Tracing != nil)
 		if s.guard != nil {
@@ -412,7 +408,11 @@ func endsWithin(ctx context.Context, d time.Duration) bool {
 // message sees it too, and its life is bounded here by MaxStreamDuration
 // (the others are bounded by callContext).
 func (s *Server) drainStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	ctx, finish := context.WithCancelCause(ss.Context())
+	callCtx, err := s.authPending(ss.Context())
+	if err != nil {
+		return err
+	}
+	ctx, finish := context.WithCancelCause(callCtx)
 	defer finish(nil)
 	stop := context.AfterFunc(s.drain, func() { finish(context.Cause(s.drain)) })
 	defer stop()
@@ -458,8 +458,13 @@ func (d *receivingStream) RecvMsg(m any) error {
 }
 
 // limitUnary returns the status that ended a unary call, as drainStream
-// does for streams.
+// does for streams. Both first decide a call whose authentication waits
+// for the issuer's keys (authPending).
 func (s *Server) limitUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	ctx, err := s.authPending(ctx)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := handler(ctx, req)
 	return resp, callStatus(ctx, err)
 }
