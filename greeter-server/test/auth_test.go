@@ -1,0 +1,355 @@
+package test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
+
+	"github.com/greeter-go/greeter/greeter-server/internal/auth"
+	"github.com/greeter-go/greeter/greeter-server/internal/auth/authtest"
+	"github.com/greeter-go/greeter/greeter-server/internal/testproc"
+)
+
+const audience = "greeter-server"
+
+// policyFor allows the subjects in allowed to call the greeter.v1 API and
+// denies mallory whatever else it says.
+func policyFor(name string, allowed ...string) string {
+	return fmt.Sprintf(`{"name": %q,
+  "deny_rules": [{"name": "no-mallory", "request": {"headers": [{"key": "x-jwt-subject", "values": ["mallory"]}]}}],
+  "allow_rules": [{"name": "greeters", "request": {"paths": ["/greeter.v1.GreeterService/*"], "headers": [{"key": "x-jwt-subject", "values": [%s]}]}}]}`,
+		name, `"`+strings.Join(allowed, `", "`)+`"`)
+}
+
+// writeFile replaces path's content as Kubernetes updates a mounted
+// ConfigMap: a new file renamed over the old one.
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	tmp := path + ".new"
+	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// hello calls SayHello on addr (either listener, native gRPC) with md and
+// returns the status code.
+func hello(t *testing.T, conn *grpc.ClientConn, md metadata.MD) codes.Code {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(metadata.NewOutgoingContext(context.Background(), md), 10*time.Second)
+	defer cancel()
+	_, err := greeterv1.NewGreeterServiceClient(conn).SayHello(ctx, &greeterv1.SayHelloRequest{Name: "Ann"})
+	return status.Code(err)
+}
+
+func dial(t *testing.T, addr string) *grpc.ClientConn {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func withToken(token string, kv ...string) metadata.MD {
+	return metadata.Pairs(append([]string{"authorization", "Bearer " + token}, kv...)...)
+}
+
+// TestBearerTokens runs the real binary against a real OIDC issuer on
+// loopback (discovery and JWKS over HTTP, RSA and EC keys) and checks, on
+// both listeners: good tokens of either key are accepted; every bad token
+// is refused UNAUTHENTICATED, counted by reason and logged without the
+// token; a forged x-jwt-subject counts for nothing; health needs no token;
+// a key rotated in during the test works once the server refetches (which
+// it does at most once per 10 s, however many unknown key ids arrive); and
+// with the issuer down, keys already fetched keep working.
+func TestBearerTokens(t *testing.T) {
+	t.Parallel()
+	iss := authtest.NewIssuer(t)
+	dir := t.TempDir()
+	policy := filepath.Join(dir, "policy.json")
+	writeFile(t, policy, policyFor("greeter", "ann", "bob"))
+	metricsAddr := freeAddr(t)
+	srv := startServer(t, "--oidc-issuer", iss.URL, "--oidc-audience", audience, "--authz-policy", policy,
+		"--metrics-addr", metricsAddr, "--log-level", "debug")
+	conns := map[string]*grpc.ClientConn{"gRPC listener": dial(t, srv.Addr), "HTTP listener": dial(t, srv.HTTPAddr)}
+	good := authtest.Claims{Subject: "ann", Audience: []string{audience}}
+	with := func(f func(*authtest.Claims)) authtest.Claims { c := good; f(&c); return c }
+	rogue := authtest.NewRSAKey(t, "rogue")
+
+	accepted := map[string]string{
+		"RS256":                 iss.Token(t, iss.RSA, good),
+		"ES256":                 iss.Token(t, iss.EC, with(func(c *authtest.Claims) { c.Subject = "bob" })),
+		"expired, within skew":  iss.Token(t, iss.RSA, with(func(c *authtest.Claims) { c.Expiry = time.Now().Add(-auth.ClockSkew / 3) })),
+		"one audience of three": iss.Token(t, iss.EC, with(func(c *authtest.Claims) { c.Audience = []string{"a", audience, "b"} })),
+	}
+	refused := map[string]struct {
+		token, reason string
+	}{
+		"expired":               {iss.Token(t, iss.RSA, with(func(c *authtest.Claims) { c.Expiry = time.Now().Add(-time.Hour) })), "expired"},
+		"not yet valid":         {iss.Token(t, iss.RSA, with(func(c *authtest.Claims) { c.NotBefore = time.Now().Add(time.Hour) })), "not_yet_valid"},
+		"wrong audience":        {iss.Token(t, iss.EC, with(func(c *authtest.Claims) { c.Audience = []string{"another-service"} })), "wrong_audience"},
+		"wrong issuer":          {iss.Token(t, iss.RSA, with(func(c *authtest.Claims) { c.Issuer = "https://accounts.example.com" })), "wrong_issuer"},
+		"alg none":              {iss.UnsignedToken(t, good), "bad_algorithm"},
+		"HS256, the public key": {iss.HMACWithPublicKey(t, iss.RSA, good), "bad_algorithm"},
+		"never published":       {iss.Token(t, rogue, good), "unknown_key"},
+		"garbage":               {"not.a.token", "malformed_token"},
+		"too large":             {iss.Token(t, iss.RSA, with(func(c *authtest.Claims) { c.Extra = map[string]any{"pad": strings.Repeat("p", auth.MaxTokenBytes)} })), "token_too_large"},
+	}
+	for where, conn := range conns {
+		for name, tok := range accepted {
+			if got := hello(t, conn, withToken(tok)); got != codes.OK {
+				t.Errorf("%s: %s token: %v, want OK", where, name, got)
+			}
+		}
+		for name, bad := range refused {
+			if got := hello(t, conn, withToken(bad.token)); got != codes.Unauthenticated {
+				t.Errorf("%s: %s token: %v, want Unauthenticated", where, name, got)
+			}
+		}
+		if got := hello(t, conn, metadata.MD{}); got != codes.Unauthenticated {
+			t.Errorf("%s: no token: %v, want Unauthenticated", where, got)
+		}
+		// A forged subject: no token, or mallory's token naming ann.
+		if got := hello(t, conn, metadata.Pairs("x-jwt-subject", "ann")); got != codes.Unauthenticated {
+			t.Errorf("%s: x-jwt-subject without a token: %v, want Unauthenticated", where, got)
+		}
+		mallory := iss.Token(t, iss.RSA, with(func(c *authtest.Claims) { c.Subject = "mallory" }))
+		if got := hello(t, conn, withToken(mallory, "x-jwt-subject", "ann")); got != codes.PermissionDenied {
+			t.Errorf("%s: mallory naming herself ann: %v, want PermissionDenied", where, got)
+		}
+		// A token beyond the header limit: the call fails, the server stays.
+		huge := strings.Repeat("h", 40<<10)
+		if got := hello(t, conn, withToken(huge)); got == codes.OK {
+			t.Errorf("%s: a 40 KiB token was accepted", where)
+		}
+		resp, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{})
+		if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			t.Errorf("%s: health without a token: %v, %v", where, resp, err)
+		}
+	}
+	select {
+	case <-srv.Exited():
+		t.Fatalf("greeter-server exited:\n%s", srv.Log())
+	default:
+	}
+	if got := hello(t, dial(t, srv.Addr), withToken(accepted["RS256"])); got != codes.OK {
+		t.Errorf("a fresh connection after the bad tokens: %v", got)
+	}
+
+	// Every refusal has its log line and its count, and no line holds a token.
+	log := srv.Log()
+	for name, bad := range refused {
+		if !strings.Contains(log, "reason="+bad.reason) {
+			t.Errorf("no refusal logged for the %s token (reason=%s)", name, bad.reason)
+		}
+		if len(bad.token) > 24 && strings.Contains(log, bad.token[len(bad.token)-24:]) {
+			t.Errorf("the log holds the %s token", name)
+		}
+		if n := metric(t, "http://"+metricsAddr+"/metrics", fmt.Sprintf(`greeter_server_auth_refusals_total{reason=%q}`, bad.reason)); n < 2 {
+			t.Errorf("greeter_server_auth_refusals_total{reason=%q} = %v after two %s tokens", bad.reason, n, name)
+		}
+	}
+	if !regexp.MustCompile(`msg=rpc method=/greeter.v1.GreeterService/SayHello code=OK .*subject=bob`).MatchString(log) {
+		t.Errorf("no access log line names the subject bob:\n%s", log)
+	}
+
+	// Rotation: the issuer replaces its RSA key. A token of the new key is
+	// refused until the server may fetch the keys again, then accepted; the
+	// burst of tokens naming the unknown key makes it fetch at most a few
+	// times.
+	before := iss.KeyFetches()
+	rotated := authtest.NewRSAKey(t, "rsa-2")
+	iss.Publish(rotated, iss.EC)
+	fresh := iss.Token(t, rotated, with(func(c *authtest.Claims) { c.Subject = "bob" }))
+	deadline := time.Now().Add(3 * auth.KeyRefetchInterval)
+	calls := 0
+	for hello(t, conns["gRPC listener"], withToken(fresh)) != codes.OK {
+		if calls++; time.Now().After(deadline) {
+			t.Fatalf("a token of the rotated key was still refused after %v:\n%s", 3*auth.KeyRefetchInterval, srv.Log())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if fetched := iss.KeyFetches() - before; fetched > 3 {
+		t.Errorf("%d calls with an unknown key id made the server fetch the keys %d times", calls, fetched)
+	}
+	if got := hello(t, conns["HTTP listener"], withToken(fresh)); got != codes.OK {
+		t.Errorf("HTTP listener: a token of the rotated key: %v", got)
+	}
+
+	// The issuer goes down: keys already fetched keep working.
+	iss.SetDown(true)
+	later := iss.Token(t, iss.EC, with(func(c *authtest.Claims) { c.Subject = "bob" }))
+	for where, conn := range conns {
+		if got := hello(t, conn, withToken(later)); got != codes.OK {
+			t.Errorf("%s: issuer down, a new token of a fetched key: %v, want OK", where, got)
+		}
+	}
+}
+
+// TestBearerTokensIssuerDownAtStart: a server whose issuer is down when it
+// starts still starts and serves health, and refuses every token (fails
+// closed) until it can fetch the keys.
+func TestBearerTokensIssuerDownAtStart(t *testing.T) {
+	t.Parallel()
+	iss := authtest.NewIssuer(t)
+	iss.SetDown(true)
+	srv := startServer(t, "--oidc-issuer", iss.URL, "--oidc-audience", audience)
+	conn := dial(t, srv.Addr)
+	tok := iss.Token(t, iss.RSA, authtest.Claims{Subject: "ann", Audience: []string{audience}})
+	if got := hello(t, conn, withToken(tok)); got != codes.Unauthenticated {
+		t.Errorf("issuer down, no keys: %v, want Unauthenticated", got)
+	}
+	resp, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{})
+	if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Errorf("health with the issuer down: %v, %v", resp, err)
+	}
+	iss.SetDown(false)
+	deadline := time.Now().Add(3 * auth.KeyRefetchInterval)
+	for hello(t, conn, withToken(tok)) != codes.OK {
+		if time.Now().After(deadline) {
+			t.Fatalf("still refused %v after the issuer came back:\n%s", 3*auth.KeyRefetchInterval, srv.Log())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestPolicyReloadUnderLoad changes the policy file while authorized
+// callers call as fast as they can on both listeners: no authorized call
+// fails, a change that refuses bob comes into force, a broken file keeps the
+// last good policy (with a warning), and a broken file at the start stops
+// the server from starting.
+func TestPolicyReloadUnderLoad(t *testing.T) {
+	t.Parallel()
+	iss := authtest.NewIssuer(t)
+	policy := filepath.Join(t.TempDir(), "policy.json")
+	writeFile(t, policy, "{not json")
+	cmd := startFailing(t, "--oidc-issuer", iss.URL, "--oidc-audience", audience, "--authz-policy", policy)
+	if !strings.Contains(cmd, "--authz-policy") {
+		t.Errorf("a broken policy at the start: %q, want an error naming --authz-policy", cmd)
+	}
+
+	writeFile(t, policy, policyFor("v1", "ann", "bob"))
+	srv := startServer(t, "--oidc-issuer", iss.URL, "--oidc-audience", audience, "--authz-policy", policy)
+	ann := withToken(iss.Token(t, iss.RSA, authtest.Claims{Subject: "ann", Audience: []string{audience}}))
+	bob := withToken(iss.Token(t, iss.EC, authtest.Claims{Subject: "bob", Audience: []string{audience}}))
+	conns := []*grpc.ClientConn{dial(t, srv.Addr), dial(t, srv.HTTPAddr)}
+	if got := hello(t, conns[0], bob); got != codes.OK {
+		t.Fatalf("bob under policy v1: %v", got)
+	}
+
+	ctx, stop := context.WithCancel(context.Background())
+	var ok atomic.Int64
+	var failMu sync.Mutex
+	failures := map[codes.Code]int{}
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				if got := hello(t, conns[i%2], ann); got == codes.OK {
+					ok.Add(1)
+				} else {
+					failMu.Lock()
+					failures[got]++
+					failMu.Unlock()
+				}
+			}
+		})
+	}
+	for v := 2; v <= 4; v++ {
+		writeFile(t, policy, policyFor(fmt.Sprint("v", v), "ann", "bob"))
+		srv.WaitFor(t, regexp.MustCompile(fmt.Sprintf(`authorization policy reloaded" policy=v%d `, v)), 30*time.Second)
+	}
+	writeFile(t, policy, `{"name": "broken"}`)
+	srv.WaitFor(t, regexp.MustCompile(`authorization policy file is broken`), 30*time.Second)
+	if got := hello(t, conns[1], bob); got != codes.OK {
+		t.Errorf("bob after a broken file (v4 still in force): %v", got)
+	}
+	writeFile(t, policy, policyFor("ann-only", "ann"))
+	srv.WaitFor(t, regexp.MustCompile(`authorization policy reloaded" policy=ann-only `), 30*time.Second)
+	stop()
+	wg.Wait()
+	if len(failures) > 0 || ok.Load() < 100 {
+		t.Errorf("ann's calls while the policy changed: %d OK, failed %v", ok.Load(), failures)
+	}
+	for i, conn := range conns {
+		if got := hello(t, conn, bob); got != codes.PermissionDenied {
+			t.Errorf("conn %d: bob under policy ann-only: %v, want PermissionDenied", i, got)
+		}
+	}
+}
+
+// TestConnectRefusals: over plain HTTP/1.1, as curl calls, Connect answers
+// a call with no token 401 with WWW-Authenticate: Bearer, one with a bad
+// token 401 saying why, and one the policy refuses 403.
+func TestConnectRefusals(t *testing.T) {
+	t.Parallel()
+	iss := authtest.NewIssuer(t)
+	policy := filepath.Join(t.TempDir(), "policy.json")
+	writeFile(t, policy, policyFor("greeter", "ann"))
+	srv := startServer(t, "--oidc-issuer", iss.URL, "--oidc-audience", audience, "--authz-policy", policy)
+	c := &http.Client{Timeout: 10 * time.Second}
+	url := "http://" + srv.HTTPAddr + "/greeter.v1.GreeterService/SayHello"
+	body := []byte(`{"name": "Ann"}`)
+	for _, tc := range []struct {
+		desc, token string
+		status     int
+		want       string
+	}{
+		{"no token", "", 401, `"unauthenticated"`},
+		{"expired", iss.Token(t, iss.RSA, authtest.Claims{Subject: "ann", Audience: []string{audience}, Expiry: time.Now().Add(-time.Hour)}), 401, "expired"},
+		{"bob", iss.Token(t, iss.RSA, authtest.Claims{Subject: "bob", Audience: []string{audience}}), 403, `"permission_denied"`},
+		{"ann", iss.Token(t, iss.RSA, authtest.Claims{Subject: "ann", Audience: []string{audience}}), 200, "Hello, Ann!"},
+	} {
+		headers := []string{"Content-Type", "application/json"}
+		if tc.token != "" {
+			headers = append(headers, "Authorization", "Bearer "+tc.token)
+		}
+		a, err := post(c, url, body, headers...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.status != tc.status || !strings.Contains(string(a.body), tc.want) {
+			t.Errorf("%s: %d %s, want %d with %s", tc.desc, a.status, a.body, tc.status, tc.want)
+		}
+		if challenge := a.header.Get("WWW-Authenticate"); (tc.status == 401) != strings.HasPrefix(challenge, "Bearer") {
+			t.Errorf("%s: WWW-Authenticate %q", tc.desc, challenge)
+		}
+	}
+}
+
+// startFailing runs greeter-server with args, expects it to exit non-zero
+// within 30 s, and returns what it wrote.
+func startFailing(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, serverBin, append([]string{"--addr", "127.0.0.1:0", "--http-addr", ""}, args...)...)
+	cmd.Env = testproc.EnvironWithoutGreeter()
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("greeter-server %v started; want it to refuse:\n%s", args, out)
+	}
+	return string(out)
+}
