@@ -1,6 +1,7 @@
 // Package conn turns greeter-client's global flags into what every command
 // shares: a gRPC client connection, opened lazily the first time a command
-// needs one, the metadata and deadline of each call, and the output settings.
+// needs one, the metadata, bearer token and deadline of each call, and the
+// output settings.
 package conn
 
 import (
@@ -8,6 +9,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -15,6 +19,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
@@ -27,7 +32,10 @@ import (
 	"google.golang.org/grpc/encoding/gzip"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/resolver"
+	"google.golang.org/grpc/status"
 
+	"github.com/greeter-go/greeter/greeter-client/internal/bearer"
 	"github.com/greeter-go/greeter/greeter-client/internal/exitcode"
 )
 
@@ -48,6 +56,19 @@ type Options struct {
 
 	// Headers are "key=value" metadata sent with every call.
 	Headers []string
+
+	// TokenFile names a file holding a bearer token, sent with every call
+	// as "authorization: Bearer TOKEN" and read again when the file
+	// changes (see TokenRecheck).
+	TokenFile string
+	// Token is a bearer token sent with every call. greeter-client takes it
+	// from GREETER_CLIENT_TOKEN only, never from a flag, so that it does not
+	// show in the process list. At most one of Token and TokenFile is set.
+	Token string
+	// InsecureToken allows sending the token without TLS to an address that
+	// is not loopback; see CheckToken.
+	InsecureToken bool
+
 	// API names the API to call, as package greeter knows them:
 	// greeter.APIGreeterV1 or greeter.APIHelloworld.
 	API string
@@ -146,6 +167,13 @@ const (
 	ReconnectMaxDelay = 5 * time.Second
 )
 
+// TokenRecheck is how often, at most, a call looks at --token-file for a
+// new token: one os.Stat per second costs nothing, even under bench, and
+// the kubelet replaces a projected service-account token long before it
+// expires (at 80% of its lifetime), so a second's delay never sends an
+// expired token.
+const TokenRecheck = time.Second
+
 // reconnectBackoff is grpc-go's default connection backoff with its maximum
 // lowered to ReconnectMaxDelay.
 var reconnectBackoff = func() backoff.Config {
@@ -165,12 +193,20 @@ type Factory struct {
 	// DialOptions are added to every connection's options; tracing (see
 	// package telemetry) sets its stats handler here.
 	DialOptions []grpc.DialOption
+	// Warn, if not nil, is told of a problem that does not stop the
+	// command: a --token-file that could not be read again, while the
+	// calls keep the token read before.
+	Warn func(error)
 
 	once      sync.Once
 	conn      *grpc.ClientConn
 	err       error
 	mu        sync.Mutex
 	connected bool
+
+	tokenOnce  sync.Once
+	tokenCreds credentials.PerRPCCredentials
+	tokenErr   error
 }
 
 // Conn returns the shared client connection, creating it on first use and
@@ -209,6 +245,10 @@ func (f *Factory) newClient(disableHealthCheck bool) (*grpc.ClientConn, error) {
 	if err != nil {
 		return nil, err
 	}
+	tokenCreds, err := f.tokenCredentials()
+	if err != nil {
+		return nil, err
+	}
 	dialOpts := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultServiceConfig(ServiceConfig),
@@ -221,6 +261,9 @@ func (f *Factory) newClient(disableHealthCheck bool) (*grpc.ClientConn, error) {
 			Backoff:           reconnectBackoff,
 			MinConnectTimeout: 20 * time.Second, // grpc-go's default
 		}),
+	}
+	if tokenCreds != nil {
+		dialOpts = append(dialOpts, grpc.WithPerRPCCredentials(tokenCreds))
 	}
 	if disableHealthCheck {
 		dialOpts = append(dialOpts, grpc.WithDisableHealthCheck())
@@ -306,6 +349,11 @@ func (f *Factory) waitReady(ctx context.Context, cc *grpc.ClientConn) error {
 // if the server answers with any status but SERVING, and nil otherwise: no
 // answer (the server cannot be reached, or has no health service, which
 // health checking counts as serving), or SERVING.
+//
+// A server that refuses the check as Unauthenticated or PermissionDenied
+// refuses health checking's Watch too, which keeps every call off it; the
+// refusal is returned as a *exitcode.CallError, so that the user reads the
+// server's reason and what to check rather than "cannot connect".
 func (f *Factory) probeHealth(ctx context.Context) error {
 	cc, err := f.newClient(true)
 	if err != nil {
@@ -316,15 +364,24 @@ func (f *Factory) probeHealth(ctx context.Context) error {
 		ctx = metadata.NewOutgoingContext(ctx, md)
 	}
 	resp, err := healthpb.NewHealthClient(cc).Check(ctx, &healthpb.HealthCheckRequest{Service: HealthCheckService})
+	if code := status.Code(err); code == codes.Unauthenticated || code == codes.PermissionDenied {
+		return &exitcode.CallError{Method: strings.TrimPrefix(healthpb.Health_Check_FullMethodName, "/"), Addr: f.Options.Addr, Err: err}
+	}
 	if err != nil || resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
 		return nil
 	}
 	return &exitcode.NotServingError{Addr: f.Options.Addr, Status: resp.GetStatus().String()}
 }
 
+// UseTLS reports whether connections use TLS: --tls, or any flag that
+// only TLS uses.
+func (o *Options) UseTLS() bool {
+	return o.TLS || o.CA != "" || o.Cert != "" || o.Key != "" || o.ServerName != ""
+}
+
 func (f *Factory) credentials() (credentials.TransportCredentials, error) {
 	o := f.Options
-	if !o.TLS && o.CA == "" && o.Cert == "" && o.Key == "" && o.ServerName == "" {
+	if !o.UseTLS() {
 		return insecure.NewCredentials(), nil
 	}
 	cfg := &tls.Config{ServerName: o.ServerName, MinVersion: tls.VersionTLS12}
@@ -351,16 +408,121 @@ func (f *Factory) credentials() (credentials.TransportCredentials, error) {
 	return credentials.NewTLS(cfg), nil
 }
 
+// HasToken reports whether a bearer token is sent with every call.
+func (o *Options) HasToken() bool { return o.Token != "" || o.TokenFile != "" }
+
+// CheckToken checks how the bearer token is given, before anything is read
+// or sent. The token comes from one place only: TokenFile and Token together
+// are a usage error, not a silent choice of one. And it is sent in plaintext
+// only to a loopback address (see isLoopback) unless InsecureToken says
+// otherwise: anyone on the path of a plaintext connection can read the
+// token and replay it for as long as it is valid.
+func (o *Options) CheckToken() error {
+	if o.Token != "" && o.TokenFile != "" {
+		return exitcode.Usagef("both --token-file (or GREETER_CLIENT_TOKEN_FILE) and GREETER_CLIENT_TOKEN are set: give the bearer token one way only")
+	}
+	if o.Token != "" {
+		if _, err := bearer.Parse(o.Token); err != nil {
+			return exitcode.Usagef("bad GREETER_CLIENT_TOKEN: %v", err)
+		}
+	}
+	if o.HasToken() && !o.UseTLS() && !o.InsecureToken && !isLoopback(o.Addr) {
+		return exitcode.Usagef("refusing to send the bearer token to %s without TLS: anyone on the path could read and replay it; use TLS (--tls, with --ca if a private CA signed the server's certificate), or, on a network you trust, pass --insecure-token (or GREETER_CLIENT_INSECURE_TOKEN=true)", o.Addr)
+	}
+	return nil
+}
+
+// isLoopback reports whether every address target can reach is on this
+// host, as grpc-go parses target: a unix socket, or a host that is
+// "localhost" or a loopback IP address (127.0.0.0/8, ::1), resolved by the
+// system. Any other name counts as remote, even one that resolves to a
+// loopback address today: DNS can change its answer. So does "localhost"
+// looked up at a DNS server named in the target (dns://server/localhost),
+// and any resolver but dns, passthrough and unix.
+func isLoopback(target string) bool {
+	u, err := url.Parse(target)
+	if err != nil || resolver.Get(u.Scheme) == nil {
+		// grpc-go's default scheme; "localhost:50051" parses as scheme
+		// "localhost", which no resolver has.
+		if u, err = url.Parse("dns:///" + target); err != nil {
+			return false
+		}
+	}
+	endpoint := u.Path
+	if endpoint == "" {
+		endpoint = u.Opaque
+	}
+	endpoint = strings.TrimPrefix(endpoint, "/")
+	switch u.Scheme {
+	case "unix", "unix-abstract":
+		return true
+	case "dns", "passthrough":
+	default:
+		return false
+	}
+	host := endpoint
+	if h, _, err := net.SplitHostPort(endpoint); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return ip.IsLoopback()
+	}
+	return strings.EqualFold(host, "localhost") && (u.Scheme != "dns" || u.Host == "")
+}
+
+// tokenCredentials returns the per-RPC credentials that send the bearer
+// token, or nil if there is none. The first call checks the token (see
+// CheckToken) and reads --token-file; every connection shares the result.
+//
+// Over TLS the credentials require it, a second guard in grpc-go; over
+// plaintext that CheckToken allowed they must not, or grpc-go would refuse
+// the connection.
+func (f *Factory) tokenCredentials() (credentials.PerRPCCredentials, error) {
+	f.tokenOnce.Do(func() { f.tokenCreds, f.tokenErr = f.newTokenCredentials() })
+	return f.tokenCreds, f.tokenErr
+}
+
+func (f *Factory) newTokenCredentials() (credentials.PerRPCCredentials, error) {
+	o := &f.Options
+	if err := o.CheckToken(); err != nil {
+		return nil, err
+	}
+	switch {
+	case o.Token != "":
+		token, err := bearer.Parse(o.Token)
+		if err != nil {
+			return nil, exitcode.Usagef("bad GREETER_CLIENT_TOKEN: %v", err)
+		}
+		return bearer.New(func() string { return token }, o.UseTLS()), nil
+	case o.TokenFile != "":
+		warn := func(err error) {
+			if f.Warn != nil {
+				f.Warn(fmt.Errorf("cannot read --token-file again (%w); the calls keep the token read before", err))
+			}
+		}
+		file, err := bearer.ReadFile(o.TokenFile, TokenRecheck, warn)
+		if err != nil {
+			return nil, fmt.Errorf("read --token-file: %w", err)
+		}
+		return bearer.New(file.Token, o.UseTLS()), nil
+	}
+	return nil, nil
+}
+
 // Metadata parses Headers.
 func (f *Factory) Metadata() (metadata.MD, error) {
 	md := metadata.MD{}
 	for _, h := range f.Options.Headers {
 		k, v, ok := strings.Cut(h, "=")
-		k = strings.TrimSpace(k)
+		k = strings.ToLower(strings.TrimSpace(k))
 		if !ok || k == "" {
 			return nil, exitcode.Usagef("bad --header %q: want key=value", h)
 		}
-		md.Append(strings.ToLower(k), v)
+		if k == "authorization" && f.Options.HasToken() {
+			return nil, exitcode.Usagef("--header authorization and a bearer token (--token-file or GREETER_CLIENT_TOKEN) both set authorization: give only one")
+		}
+		md.Append(k, v)
 	}
 	return md, nil
 }

@@ -14,8 +14,9 @@ import (
 
 // Exit codes of greeter-client. A call that the server answered with a
 // non-OK gRPC status exits with StatusBase plus the status code, so
-// InvalidArgument (3) is 67, DeadlineExceeded (4) is 68, Unimplemented (12)
-// is 76 and Unavailable (14) is 78.
+// InvalidArgument (3) is 67, DeadlineExceeded (4) is 68, PermissionDenied
+// (7) is 71, Unimplemented (12) is 76, Unavailable (14) is 78 and
+// Unauthenticated (16) is 80.
 const (
 	OK         = 0
 	Error      = 1  // anything not listed below, such as an unreadable --ca file
@@ -38,7 +39,11 @@ const Table = `Exit codes:
           before it is ready
   64+N    the call failed with gRPC status code N, for example
           67 InvalidArgument, 68 DeadlineExceeded, 76 Unimplemented,
-          78 Unavailable, 80 Unauthenticated
+          78 Unavailable; in particular:
+  71      PermissionDenied: the caller is authenticated, but the server's
+          authorization policy refuses it this method
+  80      Unauthenticated: the server needs a valid bearer token
+          (--token-file or GREETER_CLIENT_TOKEN)
   130     interrupted (Ctrl-C)`
 
 // UsageError marks a mistake in how greeter-client was called.
@@ -115,7 +120,10 @@ var hints = map[codes.Code]string{
 	codes.DeadlineExceeded: "the server did not answer within --timeout; raise it (or GREETER_CLIENT_TIMEOUT)",
 	codes.Unimplemented:    "this server does not offer the method; try another server or --api",
 	codes.Unavailable:      "check that the server is running at --addr (or GREETER_CLIENT_ADDR)",
-	codes.Unauthenticated:  "check --header credentials and TLS flags (--tls, --cert, --key)",
+	codes.Unauthenticated: "the server needs a valid bearer token: set --token-file (or GREETER_CLIENT_TOKEN_FILE) or GREETER_CLIENT_TOKEN, " +
+		"and check that the token has not expired and is for this server's audience",
+	codes.PermissionDenied: "you are authenticated, but the server's authorization policy refuses this method to you: " +
+		"check the identity your token or client certificate carries, and ask the server's operator to allow it",
 }
 
 // Code returns the exit code for err: OK for nil.

@@ -29,6 +29,8 @@ func TestCode(t *testing.T) {
 		{err: &exitcode.CallError{Method: "m", Addr: "a", Err: status.Error(codes.InvalidArgument, "bad name")}, want: 67},
 		{err: status.Error(codes.Unimplemented, "no"), want: 76},
 		{err: status.Error(codes.Unauthenticated, "no"), want: 80},
+		{err: &exitcode.CallError{Method: "m", Addr: "a", Err: status.Error(codes.Unauthenticated, "token expired")}, want: 80},
+		{err: &exitcode.CallError{Method: "m", Addr: "a", Err: status.Error(codes.PermissionDenied, "not allowed")}, want: 71},
 	}
 	for _, tt := range tests {
 		if got := exitcode.Code(tt.err); got != tt.want {
@@ -44,6 +46,33 @@ func TestCallErrorMessage(t *testing.T) {
 	for _, want := range []string{"SayHello on localhost:50051 failed", "(DeadlineExceeded)", "raise it"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("CallError = %q, want it to contain %q", got, want)
+		}
+	}
+}
+
+func TestCallErrorAuthHints(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		code codes.Code
+		want []string
+	}{
+		{code: codes.Unauthenticated, want: []string{
+			"token expired (Unauthenticated)", "needs a valid bearer token", "--token-file", "GREETER_CLIENT_TOKEN", "expired", "audience",
+		}},
+		{code: codes.PermissionDenied, want: []string{
+			"token expired (PermissionDenied)", "you are authenticated", "authorization policy refuses this method", "identity", "operator",
+		}},
+	}
+	for _, tt := range tests {
+		err := &exitcode.CallError{Method: "greeter.v1.GreeterService/SayHello", Addr: "h:1", Err: status.Error(tt.code, "token expired")}
+		got := err.Error()
+		for _, want := range append(tt.want, "SayHello on h:1 failed") {
+			if !strings.Contains(got, want) {
+				t.Errorf("CallError(%s) = %q, want it to contain %q", tt.code, got, want)
+			}
+		}
+		if strings.Contains(got, "\n") {
+			t.Errorf("CallError(%s) = %q, want one line", tt.code, got)
 		}
 	}
 }

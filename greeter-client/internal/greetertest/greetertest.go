@@ -14,14 +14,18 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
 	"github.com/greeter-go/greeter/greeter-api/helloworld"
@@ -78,6 +82,72 @@ func start(t testing.TB, overall healthpb.HealthCheckResponse_ServingStatus, fai
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
 	return lis.Addr().String()
+}
+
+// Auth records the "authorization" metadata of every call a server
+// receives, health checks included, and, with Token set, refuses calls as
+// a server that checks bearer tokens does. Pass ServerOptions to Start.
+type Auth struct {
+	// Token, if not "", is the one bearer token accepted: any other call
+	// fails with Unauthenticated, health checks included unless
+	// ExemptHealth is set.
+	Token        string
+	ExemptHealth bool
+	// Deny lists full method names, such as
+	// greeterv1.GreeterService_SayHelloAgain_FullMethodName, that fail
+	// with PermissionDenied for a caller with Token.
+	Deny []string
+
+	mu   sync.Mutex
+	seen map[string][]string // by full method name
+}
+
+// ServerOptions returns the interceptors that record and check tokens.
+func (a *Auth) ServerOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+			if err := a.check(ctx, info.FullMethod); err != nil {
+				return nil, err
+			}
+			return handler(ctx, req)
+		}),
+		grpc.ChainStreamInterceptor(func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+			if err := a.check(ss.Context(), info.FullMethod); err != nil {
+				return err
+			}
+			return handler(srv, ss)
+		}),
+	}
+}
+
+// Seen returns the authorization values of the calls of method so far, in
+// order; "" stands for a call without one.
+func (a *Auth) Seen(method string) []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.seen[method])
+}
+
+func (a *Auth) check(ctx context.Context, method string) error {
+	md, _ := metadata.FromIncomingContext(ctx)
+	got := strings.Join(md.Get("authorization"), ",")
+	a.mu.Lock()
+	if a.seen == nil {
+		a.seen = map[string][]string{}
+	}
+	a.seen[method] = append(a.seen[method], got)
+	a.mu.Unlock()
+	switch {
+	case a.Token == "" || a.ExemptHealth && strings.HasPrefix(method, "/grpc.health.v1.Health/"):
+		return nil
+	case got == "":
+		return status.Error(codes.Unauthenticated, "no bearer token")
+	case got != "Bearer "+a.Token:
+		return status.Error(codes.Unauthenticated, "bearer token not valid")
+	case slices.Contains(a.Deny, method):
+		return status.Error(codes.PermissionDenied, "policy allows test-caller only SayHello")
+	}
+	return nil
 }
 
 func echo(ctx context.Context) {

@@ -58,6 +58,12 @@ func Start(ctx context.Context, f *conn.Factory, errOut io.Writer, method string
 	if f.Options.Verbose {
 		fmt.Fprintf(errOut, "> %s on %s (deadline %s)\n", c.method, f.Options.Addr, f.Options.Timeout)
 		md, _ := metadata.FromOutgoingContext(cctx)
+		if f.Options.HasToken() {
+			// The per-RPC credentials add it on the wire; the token is a
+			// secret, and a verbose log gets pasted into tickets.
+			md = md.Copy()
+			md.Set("authorization", "Bearer <redacted>")
+		}
 		printMD(errOut, "> ", md)
 	}
 	c.start = time.Now()

@@ -23,6 +23,10 @@ type env struct {
 	warnings []string
 }
 
+// noLegacyEnv is the annotation of a flag added after the variables were
+// renamed: it never had a legacy variable, so none is read for it.
+const noLegacyEnv = "greeter-client/no-legacy-env"
+
 func newEnv(prefix, legacyPrefix string, getenv func(string) string) *env {
 	return &env{prefix: prefix, legacyPrefix: legacyPrefix, getenv: getenv, from: map[string]string{}}
 }
@@ -43,6 +47,9 @@ func (e *env) apply(flags *pflag.FlagSet) error {
 		}
 		name := e.name(fl.Name)
 		source, v := name, e.getenv(name)
+		if _, ok := fl.Annotations[noLegacyEnv]; v == "" && ok {
+			return
+		}
 		if v == "" {
 			source = e.legacyPrefix + strings.TrimPrefix(name, e.prefix)
 			if v = e.getenv(source); v == "" {

@@ -41,6 +41,11 @@ const EnvPrefix = "GREETER_CLIENT_"
 // new variable is set; they stop working in the release after next.
 const LegacyEnvPrefix = "GREETER_"
 
+// TokenEnv holds a bearer token sent with every call. It is a variable and
+// never a flag, so that the token does not show in the process list;
+// --token-file is the other way to give one.
+const TokenEnv = EnvPrefix + "TOKEN"
+
 // NewCmd returns the greeter-client root command with every subcommand.
 // getenv looks up the environment fallbacks of the global flags.
 func NewCmd(ios *iostreams.IOStreams, f *conn.Factory, getenv func(string) string) *cobra.Command {
@@ -62,6 +67,14 @@ Each call is then a client span whose W3C trace context goes to the server;
 spans are exported before greeter-client exits. bench traces as the sampler
 says: set OTEL_TRACES_SAMPLER=parentbased_traceidratio and
 OTEL_TRACES_SAMPLER_ARG=0.01 for load.
+
+A bearer token goes with every call, as "authorization: Bearer TOKEN", when
+--token-file names a file holding it, or $GREETER_CLIENT_TOKEN holds the
+token itself (a variable, never a flag, so that it does not show in ps);
+setting both is a usage error. The file is read again when it changes, as
+Kubernetes rotates a projected service-account token. Without TLS, the
+token is sent only to a loopback address (localhost, 127.0.0.0/8, ::1, a
+unix socket), unless --insecure-token allows it.
 
 Results go to stdout; diagnostics and errors go to stderr. A call that
 fails before any response prints nothing on stdout; streaming commands keep
@@ -97,6 +110,7 @@ report.
 			if err != nil {
 				return &exitcode.UsageError{Err: err}
 			}
+			f.Options.Token = getenv(TokenEnv)
 			return validate(env, &f.Options)
 		},
 	}
@@ -118,6 +132,12 @@ report.
 	fl.StringVar(&o.Key, "key", "", "PEM private key of --cert")
 	fl.StringVar(&o.ServerName, "server-name", "", "name to verify the server's certificate against (default: the host of --addr)")
 	fl.StringArrayVarP(&o.Headers, "header", "H", nil, "metadata key=value sent with every call (repeatable; the variable takes a comma-separated list)")
+	fl.StringVar(&o.TokenFile, "token-file", "", "file holding a bearer token sent with every call, read again when it changes (or give the token itself in $"+TokenEnv+")")
+	fl.BoolVar(&o.InsecureToken, "insecure-token", false, "send the token even without TLS to a non-loopback address: anyone on the path can read and replay it")
+	// Flags newer than the rename of the variables have no legacy name.
+	for _, name := range []string{"token-file", "insecure-token"} {
+		_ = fl.SetAnnotation(name, noLegacyEnv, []string{"true"})
+	}
 	fl.StringVarP(&o.Output, "output", "o", output.Text, "output format: text, or json (one protojson object per response and line)")
 	fl.BoolVarP(&o.Verbose, "verbose", "v", false, "print headers, trailers, status and timing of each call on stderr")
 	fl.StringVar(&o.API, "api", greeter.APIGreeterV1, "API to call: greeter.v1, or helloworld for canonical helloworld servers")
@@ -168,7 +188,9 @@ func validate(env *env, o *conn.Options) error {
 	case o.Compress != "" && !slices.Contains(conn.Compressors, o.Compress):
 		return exitcode.Usagef("%s must be %s, got %q", env.ref("compress"), strings.Join(conn.Compressors, " or "), o.Compress)
 	}
-	return nil
+	// Before any command reads its input: how the token is given is a
+	// mistake to report at once.
+	return o.CheckToken()
 }
 
 // Main runs greeter-client with args and returns its exit code. Errors are
@@ -187,7 +209,7 @@ func Main(ctx context.Context, ios *iostreams.IOStreams, args []string, getenv f
 			fmt.Fprintln(ios.ErrOut, "greeter-client: warning: spans may be lost:", err)
 		}
 	}()
-	f := &conn.Factory{}
+	f := &conn.Factory{Warn: func(err error) { fmt.Fprintln(ios.ErrOut, "greeter-client: warning:", err) }}
 	if tracing != nil {
 		f.DialOptions = append(f.DialOptions, tracing.DialOption())
 	}

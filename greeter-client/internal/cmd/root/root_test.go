@@ -4,9 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
 
 	"github.com/greeter-go/greeter/greeter-client/internal/cmd/root"
 	"github.com/greeter-go/greeter/greeter-client/internal/exitcode"
@@ -285,4 +289,146 @@ func TestMain_UnreachableEveryCommand(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMain_Token runs the commands with a bearer token against a server
+// that checks it: the token reaches the server from either source, on every
+// command, and the refusals have their exit codes and say what to check.
+func TestMain_Token(t *testing.T) {
+	t.Parallel()
+	auth := &greetertest.Auth{Token: "s3cret", Deny: []string{greeterv1.GreeterService_SayHelloAgain_FullMethodName}}
+	addr := greetertest.Start(t, auth.ServerOptions()...)
+	// A server that answers health checks without a token, as one whose
+	// kubelet probes carry none, refuses the call itself.
+	openAuth := &greetertest.Auth{Token: "s3cret", ExemptHealth: true}
+	openHealthAddr := greetertest.Start(t, openAuth.ServerOptions()...)
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "token")
+	if err := os.WriteFile(tokenFile, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wrongFile := filepath.Join(dir, "wrong")
+	if err := os.WriteFile(wrongFile, []byte("wrong\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	emptyFile := filepath.Join(dir, "empty")
+	if err := os.WriteFile(emptyFile, []byte(" \n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	badFile := filepath.Join(dir, "bad")
+	if err := os.WriteFile(badFile, []byte("s3cret\nmore\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	withToken := map[string]string{"GREETER_CLIENT_ADDR": addr, "GREETER_CLIENT_TOKEN": "s3cret"}
+	tests := []struct {
+		name     string
+		stdin    string
+		env      map[string]string
+		args     []string
+		wantOut  string
+		wantErr  []string // substrings of stderr; none means stderr is empty
+		wantCode int
+	}{
+		{name: "env token", env: withToken, args: []string{"hello", "-n", "Ada"}, wantOut: "Hello, Ada!\n"},
+		{name: "token file", args: []string{"--addr", addr, "--token-file", tokenFile, "hello", "-n", "Ada"}, wantOut: "Hello, Ada!\n"},
+		{name: "token file from env", env: map[string]string{"GREETER_CLIENT_ADDR": addr, "GREETER_CLIENT_TOKEN_FILE": tokenFile}, args: []string{"hello"}, wantOut: "Hello, world!\n"},
+		{name: "hello-stream", env: withToken, args: []string{"hello-stream", "-n", "Ada", "-c", "1"}, wantOut: "Hello, Ada!\n"},
+		{name: "hello-group", env: withToken, args: []string{"hello-group", "-n", "Ann", "-n", "Bob"}, wantOut: "Hello, Ann and Bob!\n"},
+		{name: "chat", env: withToken, stdin: "ann\n", args: []string{"chat"}, wantOut: "Hello, ann!\n"},
+		{name: "health", env: withToken, args: []string{"health"}, wantOut: "SERVING\n"},
+		{name: "bench", env: withToken, args: []string{"-o", "json", "bench", "-n", "5", "--warmup", "1", "-c", "2", "--connections", "2"}, wantOut: `"status_codes":{"OK":5}`},
+		{name: "helloworld", env: withToken, args: []string{"--api", "helloworld", "hello", "-n", "Ada"}, wantOut: "Hello, Ada!\n"},
+
+		{name: "no token", args: []string{"--addr", addr, "hello"}, wantCode: 80,
+			wantErr: []string{"no bearer token (Unauthenticated)", "needs a valid bearer token", "--token-file", "GREETER_CLIENT_TOKEN"}},
+		{name: "no token health", args: []string{"--addr", addr, "health"}, wantCode: 80,
+			wantErr: []string{"grpc.health.v1.Health/Check on " + addr + " failed: no bearer token (Unauthenticated)", "needs a valid bearer token"}},
+		{name: "no token, health open", args: []string{"--addr", openHealthAddr, "hello"}, wantCode: 80,
+			wantErr: []string{"greeter.v1.GreeterService/SayHello on " + openHealthAddr + " failed: no bearer token (Unauthenticated)", "not expired", "audience"}},
+		{name: "wrong token", args: []string{"--addr", openHealthAddr, "--token-file", wrongFile, "hello"}, wantCode: 80,
+			wantErr: []string{"bearer token not valid (Unauthenticated)"}},
+		{name: "denied method", env: withToken, args: []string{"hello-again"}, wantCode: 71,
+			wantErr: []string{"SayHelloAgain on " + addr + " failed: policy allows test-caller only SayHello (PermissionDenied)", "you are authenticated", "authorization policy", "identity"}},
+
+		{name: "both sources", env: withToken, args: []string{"--token-file", tokenFile, "hello"}, wantCode: 2,
+			wantErr: []string{"both --token-file (or GREETER_CLIENT_TOKEN_FILE) and GREETER_CLIENT_TOKEN are set"}},
+		{name: "both sources from env", env: map[string]string{"GREETER_CLIENT_ADDR": addr, "GREETER_CLIENT_TOKEN": "s3cret", "GREETER_CLIENT_TOKEN_FILE": tokenFile}, args: []string{"hello"}, wantCode: 2,
+			wantErr: []string{"give the bearer token one way only"}},
+		{name: "missing file", args: []string{"--addr", addr, "--token-file", filepath.Join(dir, "missing"), "hello"}, wantCode: 1,
+			wantErr: []string{"read --token-file", filepath.Join(dir, "missing")}},
+		{name: "empty file", args: []string{"--addr", addr, "--token-file", emptyFile, "hello"}, wantCode: 1,
+			wantErr: []string{"read --token-file: " + emptyFile + ": the token is empty"}},
+		{name: "two lines in file", args: []string{"--addr", addr, "--token-file", badFile, "hello"}, wantCode: 1,
+			wantErr: []string{badFile, "byte 0x0a"}},
+		{name: "bad env token", env: map[string]string{"GREETER_CLIENT_ADDR": addr, "GREETER_CLIENT_TOKEN": "s3cret\x01"}, args: []string{"hello"}, wantCode: 2,
+			wantErr: []string{"bad GREETER_CLIENT_TOKEN", "byte 0x01"}},
+		{name: "token and authorization header", env: withToken, args: []string{"-H", "authorization=Bearer x", "hello"}, wantCode: 2,
+			wantErr: []string{"give only one"}},
+
+		{name: "plaintext to a remote host", env: map[string]string{"GREETER_CLIENT_TOKEN": "s3cret"}, args: []string{"--addr", "greeter.example.com:50051", "hello"}, wantCode: 2,
+			wantErr: []string{"refusing to send the bearer token to greeter.example.com:50051 without TLS", "--tls", "--insecure-token"}},
+		{name: "plaintext to a remote IP", args: []string{"--addr", "10.1.2.3:50051", "--token-file", tokenFile, "chat"}, stdin: "ann\n", wantCode: 2,
+			wantErr: []string{"refusing to send the bearer token to 10.1.2.3:50051 without TLS"}},
+		// --insecure-token gets past the guard: what follows is dialing a
+		// name that cannot resolve (.invalid, RFC 2606).
+		{name: "insecure token", env: map[string]string{"GREETER_CLIENT_TOKEN": "s3cret", "GREETER_CLIENT_INSECURE_TOKEN": "true"},
+			args: []string{"--addr", "greeter.invalid:50051", "--connect-timeout", "1s", "hello"}, wantCode: 3, wantErr: []string{"cannot connect to greeter.invalid:50051"}},
+		// Over TLS the guard lets it through; the handshake then fails
+		// against this plaintext server.
+		{name: "tls to a remote host", env: map[string]string{"GREETER_CLIENT_TOKEN": "s3cret"},
+			args: []string{"--addr", "greeter.invalid:50051", "--tls", "--connect-timeout", "1s", "hello"}, wantCode: 3, wantErr: []string{"cannot connect to greeter.invalid:50051"}},
+		{name: "plaintext to localhost", env: map[string]string{"GREETER_CLIENT_TOKEN": "s3cret"}, args: []string{"--addr", "localhost:" + port(t, addr), "hello"}, wantOut: "Hello, world!\n"},
+		// A legacy name is read only for the flags that had one.
+		{name: "no legacy token file", env: map[string]string{"GREETER_CLIENT_ADDR": openHealthAddr, "GREETER_TOKEN_FILE": tokenFile}, args: []string{"hello"}, wantCode: 80,
+			wantErr: []string{"no bearer token (Unauthenticated)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			out, errOut, code := run(t, tt.stdin, tt.env, tt.args...)
+			if code != tt.wantCode {
+				t.Errorf("greeter-client %v: exit code %d, want %d (stderr %q)", tt.args, code, tt.wantCode, errOut)
+			}
+			if tt.wantOut != "" && !strings.Contains(out, tt.wantOut) || tt.wantOut == "" && out != "" {
+				t.Errorf("greeter-client %v: stdout %q, want %q", tt.args, out, tt.wantOut)
+			}
+			if len(tt.wantErr) == 0 && errOut != "" {
+				t.Errorf("greeter-client %v: stderr %q, want nothing", tt.args, errOut)
+			}
+			for _, want := range tt.wantErr {
+				if !strings.Contains(errOut, want) {
+					t.Errorf("greeter-client %v: stderr %q, want it to contain %q", tt.args, errOut, want)
+				}
+			}
+			if strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
+				t.Errorf("greeter-client %v: stderr %q, want at most one line", tt.args, errOut)
+			}
+			if strings.Contains(out+errOut, "s3cret") {
+				t.Errorf("greeter-client %v: the token appears in the output: stdout %q, stderr %q", tt.args, out, errOut)
+			}
+		})
+	}
+}
+
+// TestMain_TokenVerbose: --verbose says a token is sent, never which.
+func TestMain_TokenVerbose(t *testing.T) {
+	t.Parallel()
+	auth := &greetertest.Auth{Token: "s3cret"}
+	addr := greetertest.Start(t, auth.ServerOptions()...)
+	out, errOut, code := run(t, "", map[string]string{"GREETER_CLIENT_TOKEN": "s3cret"}, "--addr", addr, "-v", "hello")
+	if code != 0 || out != "Hello, world!\n" {
+		t.Fatalf("hello -v with a token: exit code %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "> authorization: Bearer <redacted>\n") || strings.Contains(errOut, "s3cret") {
+		t.Errorf("hello -v with a token: stderr %q, want the authorization redacted", errOut)
+	}
+}
+
+func port(t *testing.T, addr string) string {
+	t.Helper()
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
