@@ -353,3 +353,40 @@ func startFailing(t *testing.T, args ...string) string {
 	}
 	return string(out)
 }
+
+// TestClientWithToken runs the real greeter-client against the real server:
+// with a token file it is let through on both listeners; with a token for a
+// subject the policy refuses it exits 71, and without a token 80, saying
+// what to set. (Its unit tests cover a token file rotated under a running
+// client.)
+func TestClientWithToken(t *testing.T) {
+	t.Parallel()
+	client := buildClient(t)
+	iss := authtest.NewIssuer(t)
+	dir := t.TempDir()
+	policy := filepath.Join(dir, "policy.json")
+	writeFile(t, policy, policyFor("greeter", "ann"))
+	srv := startServer(t, "--oidc-issuer", iss.URL, "--oidc-audience", audience, "--authz-policy", policy)
+	tokenFile := filepath.Join(dir, "token")
+	writeFile(t, tokenFile, iss.Token(t, iss.RSA, authtest.Claims{Subject: "ann", Audience: []string{audience}})+"\n")
+	for _, addr := range []string{srv.Addr, srv.HTTPAddr} {
+		if err := runClient(client, "Hello, Ada!\n", "--addr", addr, "--token-file", tokenFile, "hello", "--name", "Ada"); err != nil {
+			t.Error(err)
+		}
+	}
+	run := func(args ...string) (int, string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, client, append([]string{"--addr", srv.Addr}, args...)...)
+		cmd.Env = testproc.EnvironWithoutGreeter()
+		out, _ := cmd.CombinedOutput()
+		return cmd.ProcessState.ExitCode(), string(out)
+	}
+	if code, out := run("hello", "--name", "Ada"); code != 80 || !strings.Contains(out, "--token-file") {
+		t.Errorf("no token: exit %d, %q; want 80 naming --token-file", code, out)
+	}
+	writeFile(t, tokenFile, iss.Token(t, iss.EC, authtest.Claims{Subject: "bob", Audience: []string{audience}}))
+	if code, out := run("--token-file", tokenFile, "hello", "--name", "Ada"); code != 71 || !strings.Contains(out, "policy") {
+		t.Errorf("bob's token: exit %d, %q; want 71 naming the policy", code, out)
+	}
+}
