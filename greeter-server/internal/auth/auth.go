@@ -139,6 +139,27 @@ func (g *Guard) Close() {
 	g.stopped.Wait()
 }
 
+// Describe says, for the start line, how callers are authenticated
+// ("oidc", "mtls", "oidc+mtls", or "none") and which policy is in force
+// ("" for none).
+func (g *Guard) Describe() (authn, policy string) {
+	var how []string
+	if g.tokens != nil {
+		how = append(how, "oidc")
+	}
+	if g.clientCerts {
+		how = append(how, "mtls")
+	}
+	authn = "none"
+	if len(how) > 0 {
+		authn = strings.Join(how, "+")
+	}
+	if p := g.policy.Load(); p != nil {
+		policy = p.name
+	}
+	return authn, policy
+}
+
 // Collector is the refusal counter, for the server's metrics registry.
 func (g *Guard) Collector() prometheus.Collector { return g.refusals }
 

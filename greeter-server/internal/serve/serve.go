@@ -614,7 +614,15 @@ func Run(ctx context.Context, cfg Config, ready chan<- Addrs) error {
 	} else {
 		start = append(start, "http_addr", "off")
 	}
-	logger.Info("greeter-server listening", append(start, "tls", cfg.TLS.mode(), "version", cfg.Version)...)
+	start = append(start, "tls", cfg.TLS.mode())
+	if srv.guard != nil {
+		authn, policy := srv.guard.Describe()
+		start = append(start, "auth", authn)
+		if policy != "" {
+			start = append(start, "policy", policy)
+		}
+	}
+	logger.Info("greeter-server listening", append(start, "version", cfg.Version)...)
 	for _, a := range []net.Addr{addrs.GRPC, addrs.HTTP} {
 		if a != nil && cfg.TLS.mode() == "off" && !isLoopback(a) {
 			logger.Warn("serving plaintext on a non-loopback address; anyone on the network can read and alter calls; set --tls-cert and --tls-key", "addr", a.String())
