@@ -9,6 +9,12 @@ import (
 	"os/signal"
 	"syscall"
 
+	// Mozilla's root certificates, used only where the system has none, as
+	// in the FROM scratch image: the OIDC issuer's keys and the OTLP
+	// exporter are fetched over https. SSL_CERT_FILE still wins (such as a
+	// Kubernetes cluster's CA for its service-account issuer).
+	_ "golang.org/x/crypto/x509roots/fallback"
+
 	"github.com/greeter-go/greeter/greeter-server/internal/cli"
 	// Sets grpc-go's environment-only limits before grpc-go reads them.
 	_ "github.com/greeter-go/greeter/greeter-server/internal/grpcenv"

@@ -18,10 +18,13 @@ var (
 		"Connect-Protocol-Version", "Connect-Timeout-Ms",
 		"Connect-Content-Encoding", "Connect-Accept-Encoding",
 		"Grpc-Timeout", "X-Grpc-Web", "X-User-Agent",
+		// A bearer token, for a server with --oidc-issuer.
+		"Authorization",
 	}
 	corsExposeHeaders = []string{
 		"Content-Encoding", "Connect-Content-Encoding",
 		"Grpc-Status", "Grpc-Message", "Grpc-Status-Details-Bin",
+		"Www-Authenticate",
 	}
 )
 

@@ -48,7 +48,7 @@ func TestCORS(t *testing.T) {
 		}
 		if tt.preflight {
 			allowed := strings.ToLower(got.Header.Get("Access-Control-Allow-Headers"))
-			for _, want := range []string{"content-type", "connect-protocol-version", "connect-timeout-ms", "x-grpc-web", "grpc-timeout"} {
+			for _, want := range []string{"content-type", "connect-protocol-version", "connect-timeout-ms", "x-grpc-web", "grpc-timeout", "authorization"} {
 				if !strings.Contains(allowed, want) {
 					t.Errorf("%s: Access-Control-Allow-Headers = %q, want it to allow %s", tt.desc, allowed, want)
 				}
