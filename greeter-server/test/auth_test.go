@@ -314,8 +314,8 @@ func TestConnectRefusals(t *testing.T) {
 	body := []byte(`{"name": "Ann"}`)
 	for _, tc := range []struct {
 		desc, token string
-		status     int
-		want       string
+		status      int
+		want        string
 	}{
 		{"no token", "", 401, `"unauthenticated"`},
 		{"expired", iss.Token(t, iss.RSA, authtest.Claims{Subject: "ann", Audience: []string{audience}, Expiry: time.Now().Add(-time.Hour)}), 401, "expired"},

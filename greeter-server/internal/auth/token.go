@@ -169,6 +169,12 @@ func isLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// safeKeyURL reports whether keys may be fetched from u: over https, or
+// over http from a loopback address.
+func safeKeyURL(u *url.URL) bool {
+	return u.Scheme == "https" || u.Scheme == "http" && isLoopbackHost(u.Hostname())
+}
+
 // sameSchemeRedirect follows redirects only within the scheme the request
 // started with, and only a few.
 func sameSchemeRedirect(req *http.Request, via []*http.Request) error {
@@ -260,14 +266,14 @@ func (v *verifier) key(ctx context.Context, h jose.Header, wait bool) (*jose.JSO
 	keys, fetchedAt := v.cachedKeys()
 	if k := findKey(keys, h); k != nil {
 		if v.now().Sub(fetchedAt) > KeyMaxAge {
-			v.refresh(false) // in the background; the old keys serve meanwhile
+			_ = v.refresh(ctx, false) // in the background; the old keys serve meanwhile
 		}
 		return k, nil
 	}
 	if !wait {
 		return nil, errNeedKeys
 	}
-	if err := v.refresh(true); err != nil && len(keys) == 0 {
+	if err := v.refresh(ctx, true); err != nil && len(keys) == 0 {
 		return nil, refuse(reasonKeysUnavailable, "the server cannot verify bearer tokens yet: it has none of the issuer's keys (%v)", err)
 	}
 	keys, _ = v.cachedKeys()
@@ -308,9 +314,9 @@ func findKey(keys []jose.JSONWebKey, h jose.Header) *jose.JSONWebKey {
 
 // refresh fetches the issuer's keys unless the last fetch was less than
 // KeyRefetchInterval ago or one is under way. With wait, it waits for the
-// fetch it started or found, and returns its error. A failed fetch keeps
-// the keys the server has.
-func (v *verifier) refresh(wait bool) error {
+// fetch it started or found (or for ctx to end), and returns its error. A
+// failed fetch keeps the keys the server has.
+func (v *verifier) refresh(ctx context.Context, wait bool) error {
 	v.keysMu.Lock()
 	done := v.fetching
 	if done == nil {
@@ -322,13 +328,17 @@ func (v *verifier) refresh(wait bool) error {
 		done = make(chan struct{})
 		v.fetching = done
 		v.fetchedAt = v.now()
-		go v.fetch(done)
+		go v.fetch(done) //nolint:gosec // shared by every caller that waits for it: one caller's context must not end it
 	}
 	v.keysMu.Unlock()
 	if !wait {
 		return nil
 	}
-	<-done
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	v.keysMu.RLock()
 	defer v.keysMu.RUnlock()
 	return v.fetchErr
@@ -374,8 +384,7 @@ func (v *verifier) download(ctx context.Context) ([]jose.JSONWebKey, string, err
 		if doc.Issuer != v.issuer {
 			return nil, "", fmt.Errorf("OIDC discovery: %s names issuer %q, not %q", discovery, doc.Issuer, v.issuer)
 		}
-		u, err := url.Parse(doc.JWKSURI)
-		if err != nil || !(u.Scheme == "https" || u.Scheme == "http" && isLoopbackHost(u.Hostname())) {
+		if u, err := url.Parse(doc.JWKSURI); err != nil || !safeKeyURL(u) {
 			return nil, "", fmt.Errorf("OIDC discovery: jwks_uri %q is not an https:// URL", doc.JWKSURI)
 		}
 		jwksURI = doc.JWKSURI
@@ -433,9 +442,8 @@ var hashBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b
 // tokenSum is the SHA-256 of a token, the key it is remembered by.
 func tokenSum(raw string) [sha256.Size]byte {
 	bp := hashBufs.Get().(*[]byte)
-	b := append((*bp)[:0], raw...)
-	sum := sha256.Sum256(b)
-	*bp = b[:0]
+	*bp = append((*bp)[:0], raw...)
+	sum := sha256.Sum256(*bp)
 	hashBufs.Put(bp)
 	return sum
 }

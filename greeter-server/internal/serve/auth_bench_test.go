@@ -71,7 +71,7 @@ func BenchmarkAuth(b *testing.B) {
 				_, err := clients[i].SayHello(ctx, req)
 				if i == 1 && tc.refuse {
 					if status.Code(err) != codes.Unauthenticated {
-						return fmt.Errorf("a call without a token: %v, want Unauthenticated", err)
+						return fmt.Errorf("a call without a token: %w, want Unauthenticated", err)
 					}
 					return nil
 				}

@@ -88,7 +88,7 @@ func (s *Server) newWebServer(webGRPC *grpc.Server, origins []string, tlsConfig 
 	mux.Handle("GET /greet.js", page)
 	mux.Handle("GET /greet.css", page)
 	mux.HandleFunc("GET /healthz", s.healthz)
-	var api http.Handler = s.httpLimits(byContentType(methodPaths(webGRPC), unaryInputs(webGRPC), grpcHandler, transcoder))
+	api := s.httpLimits(byContentType(methodPaths(webGRPC), unaryInputs(webGRPC), grpcHandler, transcoder))
 	if s.guard != nil {
 		api = s.authHTTP(api)
 	}
