@@ -54,7 +54,7 @@ for mod in "${modules[@]}"; do
   step "go test -race ($mod)" go -C "$mod" test -race ./...
 done
 
-step "go.mod files are tidy and every module builds with GOWORK=off" scripts/tidy.sh --check
+step "go.mod files are tidy and every module type-checks with GOWORK=off" scripts/tidy.sh --check
 step "release workflow and outside use (go get, go install @tag)" scripts/test-release.sh
 step "rename: a renamed clone is consistent and compiles (scripts/test-rename.sh)" scripts/test-rename.sh
 
