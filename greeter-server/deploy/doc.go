@@ -8,6 +8,13 @@
 // between the files and the server: selectors, ports, probes, the image,
 // the security context and the shutdown arithmetic.
 //
+// kubernetes/components/auth is a kustomize Component that turns on
+// greeter-server's bearer-token authentication (the cluster's
+// service-account tokens) and authorization policy, with an example client
+// beside it; overlays/auth is the base with it. auth_test.go checks those
+// files the same way, and against each other: the policy, the variables
+// and the server's flags, the mounts, the client's token.
+//
 // proxy/haproxy.cfg is an HAProxy configuration that puts the server's HTTP
 // listener behind a proxy that pools its upstream connections; the system
 // test TestProxy in greeter-server/test runs it as it is
