@@ -81,6 +81,7 @@ type Guard struct {
 	policyFile  string
 	logger      *slog.Logger
 	refusals    *prometheus.CounterVec
+	audit       *auditLog
 	stop        chan struct{}
 	stopped     sync.WaitGroup
 }
@@ -96,6 +97,7 @@ func New(cfg Config) (*Guard, error) {
 		clientCerts: cfg.ClientCerts,
 		policyFile:  cfg.PolicyFile,
 		logger:      logger,
+		audit:       newAuditLog(logger),
 		stop:        make(chan struct{}),
 		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "greeter_server_auth_refusals_total",
@@ -118,14 +120,16 @@ func New(cfg Config) (*Guard, error) {
 		}
 	}
 	if cfg.PolicyFile != "" {
-		p, _, err := readPolicy(cfg.PolicyFile)
+		p, sum, err := readPolicy(cfg.PolicyFile)
 		if err != nil {
 			return nil, fmt.Errorf("--authz-policy: %w", err)
 		}
 		g.policy.Store(p)
 		g.stopped.Add(1)
-		go g.watchPolicy(p)
+		go g.watchPolicy(p, sum)
 	}
+	g.stopped.Add(1)
+	go g.audit.run(g.stop, &g.stopped)
 	return g, nil
 }
 
@@ -193,15 +197,21 @@ type Caller struct {
 
 type callerKey struct{}
 
-// NewContext returns ctx carrying c.
-func NewContext(ctx context.Context, c Caller) context.Context {
+// NewContext returns ctx carrying c. c is a pointer so that a call whose
+// caller is decided after its context was made (see ErrNeedKeys) can have it
+// filled in then, and what reads it at the call's end (the access log) sees
+// it.
+func NewContext(ctx context.Context, c *Caller) context.Context {
 	return context.WithValue(ctx, callerKey{}, c)
 }
 
 // FromContext returns the caller a Guard let through, if ctx carries one.
 func FromContext(ctx context.Context) (Caller, bool) {
-	c, ok := ctx.Value(callerKey{}).(Caller)
-	return c, ok
+	c, ok := ctx.Value(callerKey{}).(*Caller)
+	if !ok || c == nil {
+		return Caller{}, false
+	}
+	return *c, true
 }
 
 // ErrNeedKeys is returned by Check, when told not to wait, for a token
@@ -296,7 +306,7 @@ func (g *Guard) refuse(c Call, caller Caller, err error) error {
 		te = &tokenError{reason: reasonMalformed, msg: err.Error()}
 	}
 	g.refusals.WithLabelValues(te.reason).Inc()
-	g.audit(c, caller, te.reason, te.msg)
+	g.logRefusal(c, caller, te.reason, te.msg)
 	return status.Error(codes.Unauthenticated, te.msg)
 }
 
@@ -308,7 +318,7 @@ func (g *Guard) deny(c Call, caller Caller, policy, rule string) error {
 	if rule != "" {
 		why = fmt.Sprintf("policy %q: deny rule %q matches", policy, rule)
 	}
-	g.audit(c, caller, reasonPolicy, why)
+	g.logRefusal(c, caller, reasonPolicy, why)
 	who := "this caller"
 	switch {
 	case caller.Subject != "":
@@ -316,12 +326,13 @@ func (g *Guard) deny(c Call, caller Caller, policy, rule string) error {
 	case caller.Principal != "":
 		who = fmt.Sprintf("principal %q", caller.Principal)
 	}
-	return status.Errorf(codes.PermissionDenied, "the server's authorization policy does not allow %s to call %s", who, c.Method)
+	return status.Errorf(codes.PermissionDenied, "the server's authorization policy does not allow %s to call %s", who, clipMethod(c.Method))
 }
 
-// audit writes the one log line of a refusal: never the token.
-func (g *Guard) audit(c Call, caller Caller, reason, detail string) {
-	attrs := []slog.Attr{slog.String("method", c.Method), slog.String("reason", reason), slog.String("detail", detail)}
+// logRefusal queues the one log line of a refusal: never the token, and
+// no more of the method name than clip keeps.
+func (g *Guard) logRefusal(c Call, caller Caller, reason, detail string) {
+	attrs := []slog.Attr{slog.String("method", clipMethod(c.Method)), slog.String("reason", reason), slog.String("detail", detail)}
 	if c.Peer != nil {
 		attrs = append(attrs, slog.String("peer", c.Peer.String()))
 	}
@@ -331,7 +342,66 @@ func (g *Guard) audit(c Call, caller Caller, reason, detail string) {
 	if caller.Subject != "" {
 		attrs = append(attrs, slog.String("subject", caller.Subject))
 	}
-	g.logger.LogAttrs(context.Background(), slog.LevelInfo, "call refused", attrs...)
+	g.audit.log(attrs)
+}
+
+// clipMethod cuts a method name the caller chose to what a real one needs.
+func clipMethod(m string) string {
+	const most = 256
+	if len(m) > most {
+		return m[:most] + "..."
+	}
+	return m
+}
+
+// AuditQueue is how many refusal log lines may wait to be written.
+const AuditQueue = 1024
+
+// auditLog writes refusal log lines from a goroutine of its own: a refusal
+// on the gRPC listener is decided in grpc-go's tap handle, on the
+// connection's reading goroutine with the transport's lock held, which
+// must not wait for a slow log destination. Lines that find the queue full
+// are dropped and counted, and the count is logged once the queue drains.
+type auditLog struct {
+	logger  *slog.Logger
+	lines   chan []slog.Attr
+	dropped atomic.Int64
+}
+
+func newAuditLog(logger *slog.Logger) *auditLog {
+	return &auditLog{logger: logger, lines: make(chan []slog.Attr, AuditQueue)}
+}
+
+func (a *auditLog) log(attrs []slog.Attr) {
+	select {
+	case a.lines <- attrs:
+	default:
+		a.dropped.Add(1)
+	}
+}
+
+func (a *auditLog) run(stop <-chan struct{}, done *sync.WaitGroup) {
+	defer done.Done()
+	for {
+		select {
+		case attrs := <-a.lines:
+			a.logger.LogAttrs(context.Background(), slog.LevelInfo, "call refused", attrs...)
+			if len(a.lines) == 0 {
+				if n := a.dropped.Swap(0); n > 0 {
+					a.logger.Warn("refusals came faster than they could be logged; their lines were dropped (greeter_server_auth_refusals_total counts every one)", "dropped", n)
+				}
+			}
+		case <-stop:
+			for {
+				select {
+				case attrs := <-a.lines:
+					a.logger.LogAttrs(context.Background(), slog.LevelInfo, "call refused", attrs...)
+				default:
+					return
+				}
+			}
+		}
+	}
 }
 
 // readPolicy reads and parses the policy file.
@@ -352,10 +422,8 @@ func readPolicy(path string) (*Policy, [sha256.Size]byte, error) {
 // content changed, puts the new policy in force. A file that cannot be read
 // or parsed leaves the last good policy in force, with a warning each time
 // it is checked, until it is fixed.
-func (g *Guard) watchPolicy(current *Policy) {
+func (g *Guard) watchPolicy(current *Policy, good [sha256.Size]byte) {
 	defer g.stopped.Done()
-	data, _ := os.ReadFile(g.policyFile)
-	good := sha256.Sum256(data)
 	tick := time.NewTicker(PolicyCheckInterval)
 	defer tick.Stop()
 	for {

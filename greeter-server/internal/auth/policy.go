@@ -120,8 +120,10 @@ var unsupportedHeaders = map[string]bool{
 }
 
 // ParsePolicy reads a policy in gRPC's authorization policy format. It
-// accepts what grpc-go's authz.NewStatic accepts, but audit logging
-// options: greeter-server logs every refusal itself.
+// accepts what grpc-go's authz.NewStatic accepts, but two rules of one kind
+// (deny or allow) with one name, which grpc-go takes as the last of them
+// alone, and audit logging options: greeter-server logs every refusal
+// itself.
 func ParsePolicy(data []byte) (*Policy, error) {
 	var doc struct {
 		Name                string
@@ -173,10 +175,17 @@ type jsonRule struct {
 
 func parseRules(in []jsonRule) ([]rule, error) {
 	var out []rule
+	names := map[string]bool{}
 	for i, r := range in {
 		if r.Name == "" {
 			return nil, fmt.Errorf(`%d: "name" is not present`, i)
 		}
+		// grpc-go keeps only the last of two rules with one name, silently;
+		// a policy that says two things under one name is refused here.
+		if names[r.Name] {
+			return nil, fmt.Errorf(`%d: "name" %q is used by an earlier rule`, i, r.Name)
+		}
+		names[r.Name] = true
 		rl := rule{name: r.Name}
 		for _, v := range r.Source.Principals {
 			rl.principals = append(rl.principals, newPattern(v))

@@ -205,6 +205,11 @@ func TestParsePolicyRefuses(t *testing.T) {
 			t.Errorf("grpc-go's authz accepts %s: ParsePolicy should too", doc)
 		}
 	}
+	// Two rules of one kind with one name: grpc-go keeps the last alone.
+	dup := `{"name": "p", "allow_rules": [{"name": "a", "request": {"paths": ["/x.S/A"]}}, {"name": "a", "request": {"paths": ["/x.S/B"]}}]}`
+	if _, err := ParsePolicy([]byte(dup)); err == nil || !strings.Contains(err.Error(), "earlier rule") {
+		t.Errorf("two allow rules named a: err = %v", err)
+	}
 	audit := `{"name": "p", "allow_rules": [{"name": "a"}], "audit_logging_options": {"audit_condition": "ON_DENY"}}`
 	if _, err := ParsePolicy([]byte(audit)); err == nil || !strings.Contains(err.Error(), "audit_logging_options") {
 		t.Errorf("audit logging options: err = %v", err)

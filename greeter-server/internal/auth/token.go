@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -175,14 +176,15 @@ func safeKeyURL(u *url.URL) bool {
 	return u.Scheme == "https" || u.Scheme == "http" && isLoopbackHost(u.Hostname())
 }
 
-// sameSchemeRedirect follows redirects only within the scheme the request
-// started with, and only a few.
+// sameSchemeRedirect follows only a few redirects, only within the scheme
+// the request started with, and never from https to http or off loopback
+// (safeKeyURL).
 func sameSchemeRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 3 {
 		return errors.New("too many redirects")
 	}
-	if req.URL.Scheme != via[0].URL.Scheme {
-		return fmt.Errorf("redirect from %s to %s refused", via[0].URL.Scheme, req.URL.Scheme)
+	if req.URL.Scheme != via[0].URL.Scheme || !safeKeyURL(req.URL) {
+		return fmt.Errorf("redirect from %s to %s refused", via[0].URL.Redacted(), req.URL.Redacted())
 	}
 	return nil
 }
@@ -225,12 +227,19 @@ func (v *verifier) verify(ctx context.Context, raw string, wait bool) (verified,
 	if err := v.checkClaims(claims, now); err != nil {
 		return verified{}, err
 	}
-	key, err := v.key(ctx, tok.Headers[0], wait)
+	keys, err := v.keysFor(ctx, tok.Headers[0], wait)
 	if err != nil {
 		return verified{}, err
 	}
-	if err := tok.Claims(key, &claims); err != nil {
-		return verified{}, refuse(reasonSignature, "the bearer token's signature does not verify with the issuer's key %q", tok.Headers[0].KeyID)
+	verifiedSig := false
+	for i := range keys {
+		if tok.Claims(&keys[i], &claims) == nil {
+			verifiedSig = true
+			break
+		}
+	}
+	if !verifiedSig {
+		return verified{}, refuse(reasonSignature, "the bearer token's signature does not verify with the issuer's key %s", clip(tok.Headers[0].KeyID))
 	}
 	got := verified{subject: claims.Subject, expiry: claims.Expiry.Time()}
 	v.cache.put(sum, got, now)
@@ -242,15 +251,22 @@ func (v *verifier) verify(ctx context.Context, raw string, wait bool) (verified,
 func (v *verifier) checkClaims(c jwt.Claims, now time.Time) error {
 	switch err := c.ValidateWithLeeway(jwt.Expected{Issuer: v.issuer, AnyAudience: jwt.Audience{v.audience}, Time: now}, ClockSkew); {
 	case errors.Is(err, jwt.ErrInvalidIssuer):
-		return refuse(reasonIssuer, "the bearer token was issued by %q, not by %q", c.Issuer, v.issuer)
+		return refuse(reasonIssuer, "the bearer token was issued by %s, not by %q", clip(c.Issuer), v.issuer)
 	case errors.Is(err, jwt.ErrInvalidAudience):
-		return refuse(reasonAudience, "the bearer token is for audience %q, not for %q", []string(c.Audience), v.audience)
+		aud := "none"
+		if len(c.Audience) > 0 {
+			aud = clip(c.Audience[0])
+			if len(c.Audience) > 1 {
+				aud += fmt.Sprintf(" and %d more", len(c.Audience)-1)
+			}
+		}
+		return refuse(reasonAudience, "the bearer token is for audience %s, not for %q", aud, v.audience)
 	case errors.Is(err, jwt.ErrExpired):
 		return refuse(reasonExpired, "the bearer token expired at %s", c.Expiry.Time().UTC().Format(time.RFC3339))
 	case errors.Is(err, jwt.ErrNotValidYet), errors.Is(err, jwt.ErrIssuedInTheFuture):
 		return refuse(reasonNotYetValid, "the bearer token is not valid yet (check the clocks of the issuer and the server)")
 	case err != nil:
-		return refuse(reasonMalformed, "the bearer token's claims are not valid: %v", err)
+		return refuse(reasonMalformed, "the bearer token's claims are not valid: %s", clip(err.Error()))
 	}
 	if c.Expiry == nil {
 		return refuse(reasonMalformed, "the bearer token has no expiry (exp)")
@@ -261,26 +277,43 @@ func (v *verifier) checkClaims(c jwt.Claims, now time.Time) error {
 	return nil
 }
 
-// key returns the issuer's key that signed a token with header h.
-func (v *verifier) key(ctx context.Context, h jose.Header, wait bool) (*jose.JSONWebKey, error) {
-	keys, fetchedAt := v.cachedKeys()
-	if k := findKey(keys, h); k != nil {
-		if v.now().Sub(fetchedAt) > KeyMaxAge {
+// keysFor returns the issuer's keys that may have signed a token with
+// header h: the one its key id names, or, for a token that names none,
+// every key for its algorithm. If the server has none, only fetching the
+// keys again can tell; with wait, keysFor does that (at most once per
+// KeyRefetchInterval) and waits for it. Without wait, it returns
+// errNeedKeys while a fetch is under way or allowed, for the caller to ask
+// again where it may wait, and otherwise refuses the token at once: a
+// stream of tokens naming made-up keys is refused where it arrives.
+func (v *verifier) keysFor(ctx context.Context, h jose.Header, wait bool) ([]jose.JSONWebKey, error) {
+	keys, goodAt := v.cachedKeys()
+	if fit := fitting(keys, h); len(fit) > 0 {
+		if v.now().Sub(goodAt) > KeyMaxAge {
 			_ = v.refresh(ctx, false) // in the background; the old keys serve meanwhile
 		}
-		return k, nil
+		return fit, nil
 	}
-	if !wait {
-		return nil, errNeedKeys
+	var err error
+	if wait {
+		err = v.refresh(ctx, true)
+		keys, _ = v.cachedKeys()
+		if fit := fitting(keys, h); len(fit) > 0 {
+			return fit, nil
+		}
+	} else {
+		if v.mayFetch() {
+			_ = v.refresh(ctx, false)
+			return nil, errNeedKeys
+		}
+		err = v.lastFetchErr()
 	}
-	if err := v.refresh(ctx, true); err != nil && len(keys) == 0 {
+	if len(keys) == 0 {
 		return nil, refuse(reasonKeysUnavailable, "the server cannot verify bearer tokens yet: it has none of the issuer's keys (%v)", err)
 	}
-	keys, _ = v.cachedKeys()
-	if k := findKey(keys, h); k != nil {
-		return k, nil
+	if h.KeyID == "" {
+		return nil, refuse(reasonUnknownKey, "the bearer token names no key id, and the issuer publishes no key for its algorithm %s", clip(h.Algorithm))
 	}
-	return nil, refuse(reasonUnknownKey, "the bearer token was signed with key %q, which the issuer does not publish", h.KeyID)
+	return nil, refuse(reasonUnknownKey, "the bearer token was signed with key %s, which the issuer does not publish", clip(h.KeyID))
 }
 
 func (v *verifier) cachedKeys() ([]jose.JSONWebKey, time.Time) {
@@ -289,27 +322,40 @@ func (v *verifier) cachedKeys() ([]jose.JSONWebKey, time.Time) {
 	return v.keys, v.goodAt
 }
 
-// findKey returns the key h names: by key id, or the only key that fits
-// the algorithm when the token names none.
-func findKey(keys []jose.JSONWebKey, h jose.Header) *jose.JSONWebKey {
-	var found *jose.JSONWebKey
-	for i := range keys {
-		k := &keys[i]
-		if k.Algorithm != "" && k.Algorithm != h.Algorithm {
-			continue
+// mayFetch reports whether a fetch of the keys is under way or allowed.
+func (v *verifier) mayFetch() bool {
+	v.keysMu.RLock()
+	defer v.keysMu.RUnlock()
+	return v.fetching != nil || v.now().Sub(v.fetchedAt) >= KeyRefetchInterval
+}
+
+func (v *verifier) lastFetchErr() error {
+	v.keysMu.RLock()
+	defer v.keysMu.RUnlock()
+	return v.fetchErr
+}
+
+// fitting returns the keys that may have signed a token with header h:
+// those for its algorithm (or for any) with its key id, if it names one.
+func fitting(keys []jose.JSONWebKey, h jose.Header) []jose.JSONWebKey {
+	var fit []jose.JSONWebKey
+	for _, k := range keys {
+		if (k.Algorithm == "" || k.Algorithm == h.Algorithm) && (h.KeyID == "" || k.KeyID == h.KeyID) {
+			fit = append(fit, k)
 		}
-		if h.KeyID != "" {
-			if k.KeyID == h.KeyID {
-				return k
-			}
-			continue
-		}
-		if found != nil {
-			return nil // ambiguous: a token without a key id needs a single key
-		}
-		found = k
 	}
-	return found
+	return fit
+}
+
+// clip quotes a value the caller chose, such as a claim, for a message or
+// the log, cut to 64 bytes, so a refusal never repeats much of what it was
+// sent.
+func clip(v string) string {
+	const most = 64
+	if len(v) > most {
+		return strconv.Quote(v[:most]) + "..."
+	}
+	return strconv.Quote(v)
 }
 
 // refresh fetches the issuer's keys unless the last fetch was less than

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -92,28 +93,109 @@ func TestVerifyRefuses(t *testing.T) {
 	}
 }
 
-// TestUnknownKeyIDsAreRateLimited: tokens naming key ids the issuer does
-// not publish make the server fetch the keys at most once per
-// KeyRefetchInterval, however many arrive.
+// TestUnknownKeyIDsAreRateLimited: a burst of tokens naming key ids the
+// issuer does not publish makes the server fetch the keys exactly once
+// when a fetch is allowed, and not at all within KeyRefetchInterval of the
+// last; without waiting, such a token is refused at once unless a fetch
+// is under way or allowed.
 func TestUnknownKeyIDsAreRateLimited(t *testing.T) {
 	t.Parallel()
 	iss := authtest.NewIssuer(t)
 	v := newTestVerifier(t, iss)
+	var clockMu sync.Mutex
+	clock := time.Now()
+	v.now = func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return clock }
 	if _, err := v.verify(t.Context(), iss.Token(t, iss.RSA, authtest.Claims{Subject: "ann", Audience: []string{audience}}), true); err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	for i := range 200 {
-		wg.Go(func() {
-			k := authtest.NewECKey(t, "junk-"+string(rune('a'+i%26)))
-			if _, err := v.verify(t.Context(), iss.Token(t, k, authtest.Claims{Subject: "eve", Audience: []string{audience}}), true); err == nil {
-				t.Error("a token signed with a key the issuer never published was accepted")
-			}
-		})
+	junk := make([]string, 100)
+	for i := range junk {
+		junk[i] = iss.Token(t, authtest.NewECKey(t, fmt.Sprint("junk-", i)), authtest.Claims{Subject: "eve", Audience: []string{audience}})
 	}
-	wg.Wait()
-	if n := iss.KeyFetches(); n > 2 {
-		t.Errorf("200 tokens with unknown key ids made the server fetch the keys %d times, want at most 2 (one for the good token, at most one more)", n)
+	burst := func() {
+		var wg sync.WaitGroup
+		for _, tok := range junk {
+			wg.Go(func() {
+				if _, err := v.verify(t.Context(), tok, true); err == nil {
+					t.Error("a token signed with a key the issuer never published was accepted")
+				}
+			})
+		}
+		wg.Wait()
+	}
+	burst()
+	if n := iss.KeyFetches(); n != 1 {
+		t.Errorf("100 unknown key ids within KeyRefetchInterval of the first fetch: %d fetches, want 1", n)
+	}
+	if _, err := v.verify(t.Context(), junk[0], false); !isRefusal(err, reasonUnknownKey) {
+		t.Errorf("without waiting, no fetch allowed: err = %v, want an %s refusal at once", err, reasonUnknownKey)
+	}
+	clockMu.Lock()
+	clock = clock.Add(KeyRefetchInterval)
+	clockMu.Unlock()
+	burst()
+	if n := iss.KeyFetches(); n != 2 {
+		t.Errorf("100 unknown key ids once a fetch was allowed: %d fetches in all, want 2", n)
+	}
+}
+
+func isRefusal(err error, reason string) bool {
+	var te *tokenError
+	return errors.As(err, &te) && te.reason == reason
+}
+
+// TestKeysGrowOld: keys fetched more than KeyMaxAge ago are fetched again
+// in the background on their next use, so a key the issuer withdrew stops
+// verifying new tokens.
+func TestKeysGrowOld(t *testing.T) {
+	t.Parallel()
+	iss := authtest.NewIssuer(t)
+	v := newTestVerifier(t, iss)
+	var clockMu sync.Mutex
+	clock := time.Now()
+	v.now = func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return clock }
+	if _, err := v.verify(t.Context(), iss.Token(t, iss.RSA, authtest.Claims{Subject: "ann", Audience: []string{audience}}), true); err != nil {
+		t.Fatal(err)
+	}
+	iss.Publish(iss.EC) // the RSA key is withdrawn
+	clockMu.Lock()
+	clock = clock.Add(KeyMaxAge + time.Second)
+	clockMu.Unlock()
+	// The old keys still serve this one, and it starts the refetch.
+	if _, err := v.verify(t.Context(), iss.Token(t, iss.RSA, authtest.Claims{Subject: "bob", Audience: []string{audience}}), true); err != nil {
+		t.Fatalf("a token of a cached key past KeyMaxAge: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := v.verify(t.Context(), iss.Token(t, iss.RSA, authtest.Claims{Subject: "cy", Audience: []string{audience}}), false)
+		if err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a withdrawn key still verifies new tokens 10 s after its keys grew old")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := iss.KeyFetches(); n != 2 {
+		t.Errorf("%d fetches, want 2", n)
+	}
+}
+
+// TestRefusalsClipClaims: a refusal repeats no more than a few dozen bytes
+// of what the token claims.
+func TestRefusalsClipClaims(t *testing.T) {
+	t.Parallel()
+	iss := authtest.NewIssuer(t)
+	v := newTestVerifier(t, iss)
+	long := strings.Repeat("i", 5000)
+	for _, c := range []authtest.Claims{
+		{Subject: "ann", Audience: []string{audience}, Issuer: long},
+		{Subject: "ann", Audience: []string{long, long}},
+	} {
+		_, err := v.verify(t.Context(), iss.Token(t, iss.RSA, c), true)
+		if err == nil || len(err.Error()) > 200 {
+			t.Errorf("err = %.300v (%d bytes), want a refusal of at most 200", err, len(fmt.Sprint(err)))
+		}
 	}
 }
 
@@ -184,6 +266,9 @@ func TestVerifyWithoutWaiting(t *testing.T) {
 	tok := iss.Token(t, iss.RSA, authtest.Claims{Subject: "ann", Audience: []string{audience}})
 	if _, err := v.verify(t.Context(), tok, false); !errors.Is(err, errNeedKeys) {
 		t.Fatalf("err = %v, want errNeedKeys", err)
+	}
+	if n := iss.KeyFetches(); n > 1 {
+		t.Errorf("%d fetches started by one token", n)
 	}
 	if _, err := v.verify(t.Context(), tok, true); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"connectrpc.com/connect"
@@ -48,18 +49,21 @@ func (s *Server) authTap(ctx context.Context, info *tap.Info) (context.Context, 
 	}
 	caller, err := s.guard.Check(ctx, call, false)
 	if errors.Is(err, auth.ErrNeedKeys) {
-		return context.WithValue(ctx, pendingKey{}, true), nil
+		// The caller is filled in when authPending decides; the access log,
+		// which reads it when the call ends, then names it.
+		pending := new(auth.Caller)
+		return context.WithValue(auth.NewContext(ctx, pending), pendingKey{}, pending), nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return withCaller(ctx, caller, info.Header), nil
+	return withCaller(ctx, &caller, info.Header), nil
 }
 
 // withCaller returns ctx with caller, and with incoming metadata md
 // without the SubjectHeader the client sent, if it sent one: md is copied
 // then, not changed in place.
-func withCaller(ctx context.Context, caller auth.Caller, md metadata.MD) context.Context {
+func withCaller(ctx context.Context, caller *auth.Caller, md metadata.MD) context.Context {
 	ctx = auth.NewContext(ctx, caller)
 	if _, sent := md[auth.SubjectHeader]; !sent {
 		return ctx
@@ -70,7 +74,7 @@ func withCaller(ctx context.Context, caller auth.Caller, md metadata.MD) context
 }
 
 // pendingKey marks a call whose token authTap could not decide without
-// fetching the issuer's keys.
+// fetching the issuer's keys; its value is the *auth.Caller to fill in.
 type pendingKey struct{}
 
 // authPending decides the calls authTap passed on (see pendingKey), in the
@@ -78,7 +82,11 @@ type pendingKey struct{}
 // limitUnary and drainStream call it, the last interceptors before the
 // handler. Every other call passes straight through.
 func (s *Server) authPending(ctx context.Context) (context.Context, error) {
-	if s.guard == nil || ctx.Value(pendingKey{}) == nil {
+	if s.guard == nil {
+		return ctx, nil
+	}
+	pending, _ := ctx.Value(pendingKey{}).(*auth.Caller)
+	if pending == nil {
 		return ctx, nil
 	}
 	md, _ := metadata.FromIncomingContext(ctx)
@@ -91,7 +99,8 @@ func (s *Server) authPending(ctx context.Context) (context.Context, error) {
 	if err != nil {
 		return nil, err
 	}
-	return withCaller(context.WithValue(ctx, pendingKey{}, nil), caller, md), nil
+	*pending = caller
+	return withCaller(context.WithValue(ctx, pendingKey{}, (*auth.Caller)(nil)), pending, md), nil
 }
 
 // authErrors writes refusals on the HTTP listener in the caller's protocol.
@@ -117,7 +126,7 @@ func (s *Server) authHTTP(h http.Handler) http.Handler {
 			return
 		}
 		r.Header.Del(auth.SubjectHeader)
-		h.ServeHTTP(w, r.WithContext(auth.NewContext(r.Context(), caller)))
+		h.ServeHTTP(w, r.WithContext(auth.NewContext(r.Context(), &caller)))
 	})
 }
 
@@ -132,6 +141,15 @@ func writeRefusal(w http.ResponseWriter, r *http.Request, err error) {
 			challenge += `, error="invalid_token", error_description="` + strings.ReplaceAll(st.Message(), `"`, "'") + `"`
 		}
 		w.Header().Set("WWW-Authenticate", challenge)
+	}
+	// connect-go's ErrorWriter does not know gRPC-Web's text form (base64):
+	// a trailers-only answer, the status in the headers, serves it.
+	if ct := strings.ToLower(r.Header.Get("Content-Type")); strings.HasPrefix(ct, "application/grpc-web-text") {
+		w.Header().Set("Content-Type", r.Header.Get("Content-Type"))
+		w.Header().Set("Grpc-Status", strconv.Itoa(int(st.Code())))
+		w.Header().Set("Grpc-Message", grpcMessage(st.Message()))
+		w.WriteHeader(http.StatusOK)
+		return
 	}
 	_ = authErrors.Write(w, r, connect.NewError(connect.Code(st.Code()), errors.New(st.Message())))
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -199,11 +200,22 @@ func TestAuthEveryProtocol(t *testing.T) {
 			t.Errorf("health on %s without a token: %v, %v", addr, resp, err)
 		}
 	}
+	// Refusals are logged from a goroutine of their own: wait for them.
+	wants := []string{"subject=ann", `reason=no_credentials`, `reason=policy_denied`, `reason=wrong_audience`, "subject=bob"}
+	deadline := time.Now().Add(10 * time.Second)
+	for !containsAll(logs.String(), wants) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	log := logs.String()
-	for _, want := range []string{"subject=ann", `reason=no_credentials`, `reason=policy_denied`, `reason=wrong_audience`, "subject=bob"} {
+	for _, want := range wants {
 		if !strings.Contains(log, want) {
 			t.Errorf("the log has no %q:\n%s", want, log)
 		}
+	}
+	// The very first call, decided once the keys were fetched, names its
+	// subject in the access log like every other.
+	if first := regexp.MustCompile(`msg=rpc [^\n]*`).FindString(log); !strings.Contains(first, "subject=ann") {
+		t.Errorf("the first access log line %q does not name subject=ann", first)
 	}
 	for _, tok := range []string{ann, bob, mallory, stranger} {
 		if strings.Contains(log, tok[len(tok)-16:]) {
@@ -285,6 +297,37 @@ func TestNoAuthFlagsChangeNothing(t *testing.T) {
 		if got := c.call(t, "SayHelloStream", bearer("garbage", "x-jwt-subject", "ann")); got != codes.OK {
 			t.Errorf("%s: %v, want OK", c.name, got)
 		}
+	}
+}
+
+func containsAll(s string, subs []string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestAuthGRPCWebText: a refused gRPC-Web call in its text form (base64)
+// is answered in that protocol, status in the headers, as connect-go's error
+// writer cannot.
+func TestAuthGRPCWebText(t *testing.T) {
+	t.Parallel()
+	iss := authtest.NewIssuer(t)
+	s := start(t, serve.Config{Auth: serve.AuthConfig{OIDCIssuer: iss.URL, OIDCAudience: "greeter"}})
+	req, err := http.NewRequestWithContext(callCtx(t), http.MethodPost, "http://"+s.http+"/greeter.v1.GreeterService/SayHello", strings.NewReader("AAAAAAA="))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/grpc-web-text")
+	resp, err := httpClient(t, false, nil).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Grpc-Status") != "16" || resp.Header.Get("Content-Type") != "application/grpc-web-text" {
+		t.Errorf("gRPC-Web text without a token: %d, grpc-status %q, content type %q; want 200, 16, application/grpc-web-text", resp.StatusCode, resp.Header.Get("Grpc-Status"), resp.Header.Get("Content-Type"))
 	}
 }
 

@@ -260,7 +260,9 @@ func New(cfg Config) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	tlsReload, err := cfg.TLS.reloader(logger)
+	tlsFiles := cfg.TLS
+	tlsFiles.clientCertOptional = cfg.Auth.OIDCIssuer != ""
+	tlsReload, err := tlsFiles.reloader(logger)
 	if err != nil {
 		return nil, err
 	}

@@ -38,6 +38,11 @@ type TLSFiles struct {
 	Cert     string
 	Key      string
 	ClientCA string
+	// clientCertOptional lets a client connect without a certificate (one
+	// it sends must still verify against ClientCA). New sets it when bearer
+	// tokens are on too: either credential then authenticates a call, and
+	// the guard refuses calls with neither (health checks aside).
+	clientCertOptional bool
 }
 
 func (f TLSFiles) mode() string {
@@ -202,6 +207,9 @@ func (r *tlsReloader) publish() {
 	if r.clientCAs != nil {
 		cfg.ClientCAs = r.clientCAs
 		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+		if r.files.clientCertOptional {
+			cfg.ClientAuth = tls.VerifyClientCertIfGiven
+		}
 	}
 	// ALPN: gRPC clients ask for h2 (grpc-go insists on it); browsers and
 	// other HTTP clients may take either.
