@@ -2,14 +2,21 @@
 # Usage: scripts/test-rename.sh [--full]
 #
 # Renames a throwaway clone of this repository (its committed HEAD) with
-# scripts/rename.sh example.com/acme/greeter and checks the result; this
-# repository is not touched. Checked every time:
+# scripts/rename.sh zoo.example/acme/greeter and checks the result; this
+# repository is not touched. The path sorts after google.golang.org/grpc on
+# purpose: Go initializes packages in import-path order, and the server's
+# internal/grpcenv must still set grpc-go's environment-only limits before
+# grpc-go reads them. Checked every time:
 #   - nothing in the clone names the old module path any more (git grep for
 #     the plain string, stricter than rename.sh's own path-boundary check);
 #   - rename.sh refuses a dirty tree and the path the repository already has;
 #   - the regenerated code matches proto/ (scripts/check-generated.sh), gofmt
 #     is satisfied, and go vet passes in every module of the workspace, so
-#     every package and test compiles under the new path.
+#     every package and test compiles under the new path;
+#   - the renamed greeter-server, started without the variable, runs with
+#     GRPC_GO_EXPERIMENTAL_CONTROL_BUFFER_THROTTLE_LIMIT=100 in its
+#     environment from its exec on (/proc/PID/environ), which is the only
+#     way grpc-go can have read it.
 # That proves the rename leaves a consistent tree, not that it works. With
 # --full it then runs the whole test command, scripts/test.sh, in the renamed
 # clone: the tests themselves, GOWORK=off builds with the unpublished
@@ -42,7 +49,7 @@ export GIT_COMMITTER_NAME="Rename Test" GIT_COMMITTER_EMAIL="rename-test@example
 git clone -q "$root" "$tmp/repo"
 cd "$tmp/repo"
 old=$(go -C scripts/tools run ./rename -root "$PWD" -current)
-new=example.com/acme/greeter
+new=zoo.example/acme/greeter
 # Inside a clone that has been renamed to it already (the --full run), rename
 # once more: that tests a second rename.
 [[ $old != "$new" ]] || new=example.net/other/greeter
@@ -88,6 +95,29 @@ unformatted=$(gofmt -l greeter-api greeter-server greeter-client scripts)
 for mod in greeter-api greeter-server greeter-client greeter-server/deploy scripts/tools; do
   go -C "$mod" vet ./... || fail "go vet failed in $mod of the renamed clone"
 done
+
+echo "==> the renamed server sets grpc-go's limits before grpc-go reads them"
+if [[ -r /proc/self/environ ]]; then
+  go -C greeter-server build -o "$tmp/greeter-server" ./cmd/greeter-server
+  env -u GRPC_GO_EXPERIMENTAL_CONTROL_BUFFER_THROTTLE_LIMIT \
+    "$tmp/greeter-server" --addr 127.0.0.1:0 --http-addr "" 2>"$tmp/server.log" &
+  pid=$!
+  for _ in $(seq 300); do
+    grep -q "greeter-server listening" "$tmp/server.log" && break
+    sleep 0.1
+  done
+  grep -q "greeter-server listening" "$tmp/server.log" || {
+    kill "$pid" 2>/dev/null || true
+    fail "the renamed greeter-server did not start: $(cat "$tmp/server.log")"
+  }
+  environ=$(tr '\0' '\n' </proc/"$pid"/environ)
+  kill "$pid"
+  wait "$pid" || true
+  grep -qx "GRPC_GO_EXPERIMENTAL_CONTROL_BUFFER_THROTTLE_LIMIT=100" <<<"$environ" ||
+    fail "the renamed greeter-server ($new sorts after google.golang.org/grpc) runs without GRPC_GO_EXPERIMENTAL_CONTROL_BUFFER_THROTTLE_LIMIT=100 in its environment: grpc-go read its default"
+else
+  echo "SKIP: no /proc/self/environ here to read a process's environment from"
+fi
 
 if $full; then
   echo "==> scripts/test.sh in the renamed clone"

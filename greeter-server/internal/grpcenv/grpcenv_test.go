@@ -2,6 +2,7 @@ package grpcenv
 
 import (
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -26,3 +27,17 @@ var startEnv = func() map[string]string {
 	}
 	return env
 }()
+
+// TestPackagePath: init decides whether to start again by this package's
+// import path, which it reads from the runtime.
+func TestPackagePath(t *testing.T) {
+	got := packagePath()
+	if !strings.HasSuffix(got, "/greeter-server/internal/grpcenv") {
+		t.Errorf("packagePath() = %q, want this package's import path", got)
+	}
+	// This repository's path sorts before grpc-go's envconfig, so init
+	// only sets the variable; a renamed copy may not (test-rename.sh).
+	if strings.HasPrefix(got, "github.com/") && got >= envconfigPath {
+		t.Errorf("%q sorts after %q", got, envconfigPath)
+	}
+}
