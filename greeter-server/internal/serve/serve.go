@@ -294,6 +294,9 @@ func New(cfg Config) (*Server, error) {
 		if s.guard != nil {
 			s.metrics.Register(s.guard.Collector())
 		}
+		if tlsReload != nil {
+			s.metrics.Register(tlsReload.expiryGauge())
+		}
 		unary = append(unary, s.metrics.UnaryInterceptor())
 		stream = append(stream, s.metrics.StreamInterceptor())
 	}

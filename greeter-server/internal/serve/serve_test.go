@@ -252,32 +252,46 @@ func checkContains(t *testing.T, what string, got, want []string) {
 	}
 }
 
-func TestMetrics(t *testing.T) {
-	t.Parallel()
-	metricsLis, err := net.Listen("tcp", "127.0.0.1:0")
+// freeLoopbackAddr returns a loopback address whose port was free a moment
+// ago, for a listener Run opens itself.
+func freeLoopbackAddr(t *testing.T) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	metricsAddr := metricsLis.Addr().String()
-	metricsLis.Close() // Run listens there itself; the port is free again
-	s := start(t, serve.Config{MetricsAddr: metricsAddr})
-	client := greeterv1.NewGreeterServiceClient(dialPlain(t, s.addr))
-	_, _ = client.SayHello(callCtx(t), &greeterv1.SayHelloRequest{Name: "you"})
-	_, _ = client.SayHello(callCtx(t), &greeterv1.SayHelloRequest{Name: ""})
+	defer lis.Close()
+	return lis.Addr().String()
+}
 
-	req, err := http.NewRequestWithContext(callCtx(t), http.MethodGet, "http://"+metricsAddr+"/metrics", nil)
+// fetch GETs url and returns its body, failing the test unless it is 200.
+func fetch(t *testing.T, url string) string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(callCtx(t), http.MethodGet, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("GET /metrics: %v", err)
+		t.Fatalf("GET %s: %v", url, err)
 	}
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /metrics = %d, %v, want 200", resp.StatusCode, err)
+		t.Fatalf("GET %s = %d, %v, want 200", url, resp.StatusCode, err)
 	}
+	return string(body)
+}
+
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	metricsAddr := freeLoopbackAddr(t)
+	s := start(t, serve.Config{MetricsAddr: metricsAddr})
+	client := greeterv1.NewGreeterServiceClient(dialPlain(t, s.addr))
+	_, _ = client.SayHello(callCtx(t), &greeterv1.SayHelloRequest{Name: "you"})
+	_, _ = client.SayHello(callCtx(t), &greeterv1.SayHelloRequest{Name: ""})
+
+	body := fetch(t, "http://"+metricsAddr+"/metrics")
 	for _, want := range []string{
 		`grpc_server_handled_total{grpc_code="OK",grpc_method="SayHello",grpc_service="greeter.v1.GreeterService",grpc_type="unary"} 1`,
 		`grpc_server_handled_total{grpc_code="InvalidArgument",grpc_method="SayHello",grpc_service="greeter.v1.GreeterService",grpc_type="unary"} 1`,

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // TLSReloadInterval is how often the server re-reads its TLS files, so that
@@ -70,7 +72,7 @@ func (f TLSFiles) reloader(logger *slog.Logger) (*tlsReloader, error) {
 	if f.Cert == "" || f.Key == "" {
 		return nil, errors.New("--tls-cert and --tls-key must be set together")
 	}
-	r := &tlsReloader{files: f, logger: logger, stop: make(chan struct{}), done: make(chan struct{})}
+	r := &tlsReloader{files: f, logger: logger, now: time.Now, stop: make(chan struct{}), done: make(chan struct{})}
 	if _, err := r.loadKeyPair(); err != nil {
 		return nil, err
 	}
@@ -136,7 +138,11 @@ type tlsReloader struct {
 	cert                   tls.Certificate
 	clientCAs              *x509.CertPool
 	certPEM, keyPEM, caPEM []byte
-	pairWarned, caWarned   string
+	// notAfter is the serving certificate's expiry (Unix seconds), for the
+	// metric (expiryGauge); written by run, read by scrapes.
+	notAfter atomic.Int64
+	// now is the clock validity is checked against; tests move it.
+	now func() time.Time
 
 	stop     chan struct{}
 	done     chan struct{}
@@ -168,19 +174,26 @@ func (r *tlsReloader) close() {
 	<-r.done
 }
 
-// reload reads the files once and publishes what changed.
+// reload reads the files once and publishes what changed. A file that
+// cannot be taken is warned about at every reload while it stays so: a
+// rotation stuck on a broken or expired file must not go quiet until the
+// serving certificate expires (greeter_server_tls_certificate_expiry_seconds
+// says when that is).
 func (r *tlsReloader) reload() {
 	pairChanged, err := r.loadKeyPair()
-	r.pairWarned = r.warn(r.pairWarned, err, "TLS certificate or key file unusable; still serving the last good certificate")
+	if err != nil {
+		r.logger.Warn("TLS certificate or key file unusable; still serving the last good certificate", "err", err,
+			"serving_not_after", time.Unix(r.notAfter.Load(), 0).UTC())
+	}
 	if pairChanged {
-		// Parsed again: X509KeyPair leaves Leaf nil under GODEBUG=x509keypairleaf=0.
-		if leaf, err := x509.ParseCertificate(r.cert.Certificate[0]); err == nil {
-			r.logger.Info("TLS certificate reloaded", "file", r.files.Cert, "subject", leaf.Subject.String(),
-				"serial", leaf.SerialNumber.Text(16), "not_after", leaf.NotAfter)
-		}
+		leaf := r.cert.Leaf
+		r.logger.Info("TLS certificate reloaded", "file", r.files.Cert, "subject", leaf.Subject.String(),
+			"serial", leaf.SerialNumber.Text(16), "not_after", leaf.NotAfter)
 	}
 	caChanged, err := r.loadClientCA()
-	r.caWarned = r.warn(r.caWarned, err, "TLS client CA file unusable; still verifying clients with the last good CAs")
+	if err != nil {
+		r.logger.Warn("TLS client CA file unusable; still verifying clients with the last good CAs", "err", err)
+	}
 	if caChanged {
 		r.logger.Info("TLS client CA reloaded", "file", r.files.ClientCA)
 	}
@@ -189,16 +202,14 @@ func (r *tlsReloader) reload() {
 	}
 }
 
-// warn logs msg with err unless it logged err last time, and returns what to
-// pass as last next time.
-func (r *tlsReloader) warn(last string, err error, msg string) string {
-	if err == nil {
-		return ""
-	}
-	if err.Error() != last {
-		r.logger.Warn(msg, "err", err)
-	}
-	return err.Error()
+// expiryGauge is the serving certificate's expiry as a Prometheus gauge, so
+// that an alert can fire well before it comes: a rotation that keeps
+// failing leaves the last good certificate serving until then.
+func (r *tlsReloader) expiryGauge() prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "greeter_server_tls_certificate_expiry_seconds",
+		Help: "When the certificate greeter-server serves expires, in seconds since the Unix epoch (its NotAfter).",
+	}, func() float64 { return float64(r.notAfter.Load()) })
 }
 
 // publish makes the loaded material the one new handshakes use.
@@ -238,10 +249,18 @@ func (r *tlsReloader) loadKeyPair() (changed bool, err error) {
 	if err == nil {
 		cert, err = tls.X509KeyPair(certPEM, keyPEM)
 	}
+	if err == nil {
+		// Parsed here: X509KeyPair leaves Leaf nil under GODEBUG=x509keypairleaf=0.
+		cert.Leaf, err = x509.ParseCertificate(cert.Certificate[0])
+	}
+	if err == nil {
+		err = validNow(cert.Leaf, r.now())
+	}
 	if err != nil {
 		return false, fmt.Errorf("load TLS key pair %s, %s: %w", r.files.Cert, r.files.Key, err)
 	}
 	r.cert, r.certPEM, r.keyPEM = cert, certPEM, keyPEM
+	r.notAfter.Store(cert.Leaf.NotAfter.Unix())
 	return true, nil
 }
 
@@ -267,6 +286,19 @@ func (r *tlsReloader) loadClientCA() (changed bool, err error) {
 	}
 	r.clientCAs, r.caPEM = pool, caPEM
 	return true, nil
+}
+
+// validNow returns an error unless now lies in cert's validity window:
+// every client would refuse a certificate outside it, so serving it is no
+// better than serving none, and the last good one may still have days.
+func validNow(cert *x509.Certificate, now time.Time) error {
+	switch {
+	case now.Before(cert.NotBefore):
+		return fmt.Errorf("the certificate is not valid until %s", cert.NotBefore.UTC().Format(time.RFC3339))
+	case now.After(cert.NotAfter):
+		return fmt.Errorf("the certificate expired at %s", cert.NotAfter.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 // truncatedPEM returns an error if data ends in a PEM block that was begun

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -443,6 +444,7 @@ func TestTLSStartupErrors(t *testing.T) {
 	garbage := write("garbage.pem", []byte("not PEM\n"))
 	half := write("half.pem", caPEM[:len(caPEM)/2])
 	caWithHalf := write("ca-half.pem", append(append([]byte{}, caPEM...), caPEM[:len(caPEM)/2]...))
+	expiredCert, expiredKey := ca.ServerValid(t, time.Now().Add(-2*time.Hour), time.Now().Add(-time.Hour)).WriteFiles(t, dir, "expired")
 
 	tests := []struct {
 		files serve.TLSFiles
@@ -454,6 +456,7 @@ func TestTLSStartupErrors(t *testing.T) {
 		{files: serve.TLSFiles{Cert: certFile, Key: keyFile, ClientCA: filepath.Join(dir, "missing.pem")}, want: "read client CA"},
 		{files: serve.TLSFiles{Cert: certFile, Key: keyFile, ClientCA: garbage}, want: "client CA " + garbage + " holds no PEM certificate"},
 		{files: serve.TLSFiles{Cert: certFile, Key: keyFile, ClientCA: caWithHalf}, want: "client CA " + caWithHalf + ": the file ends in an unfinished or malformed PEM block"},
+		{files: serve.TLSFiles{Cert: expiredCert, Key: expiredKey}, want: "load TLS key pair " + expiredCert + ", " + expiredKey + ": the certificate expired at"},
 	}
 	for _, tt := range tests {
 		// Should Run take the files after all, it serves until ctx ends.
@@ -463,5 +466,74 @@ func TestTLSStartupErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Run with TLS files %+v = %v, want an error containing %q", tt.files, err, tt.want)
 		}
+	}
+}
+
+// TestTLSReloadRefusesInvalidCertificates rotates in an expired certificate
+// and one not valid yet: the server keeps serving the last good one, warns
+// at every reload while the file stays so (not once), and exports the
+// serving certificate's expiry, which moves when a good one comes.
+func TestTLSReloadRefusesInvalidCertificates(t *testing.T) {
+	serve.SetLimits(t, serve.TestLimits{TLSReloadInterval: reloadInterval})
+	ca := testpki.NewCA(t, "server CA")
+	now := time.Now()
+	a := ca.ServerValid(t, now.Add(-time.Hour), now.Add(2*time.Hour))
+	expired := ca.ServerValid(t, now.Add(-2*time.Hour), now.Add(-time.Minute))
+	early := ca.ServerValid(t, now.Add(time.Hour), now.Add(3*time.Hour))
+	b := ca.ServerValid(t, now.Add(-time.Hour), now.Add(5*time.Hour))
+	client := &tls.Config{RootCAs: ca.Pool()}
+	d := newTLSDir(t, true)
+	d.write(pair(t, a))
+	var log syncBuffer
+	metricsAddr := freeLoopbackAddr(t)
+	s := start(t, serve.Config{
+		TLS:         serve.TLSFiles{Cert: d.path(certName), Key: d.path(keyName)},
+		MetricsAddr: metricsAddr,
+		Logger:      slog.New(slog.NewTextHandler(&log, nil)),
+	})
+	expiry := func() int64 {
+		body := fetch(t, "http://"+metricsAddr+"/metrics")
+		for _, line := range strings.Split(body, "\n") {
+			if v, ok := strings.CutPrefix(line, "greeter_server_tls_certificate_expiry_seconds "); ok {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return int64(f)
+			}
+		}
+		t.Fatal("no greeter_server_tls_certificate_expiry_seconds in /metrics")
+		return 0
+	}
+	unix := func(c testpki.Cert) int64 { return c.X509.NotAfter.Unix() }
+	if got := expiry(); got != unix(a) {
+		t.Errorf("expiry gauge = %d, want %d", got, unix(a))
+	}
+	for _, step := range []struct {
+		desc string
+		cert testpki.Cert
+		why  string
+	}{
+		{"expired", expired, "the certificate expired at"},
+		{"not valid yet", early, "the certificate is not valid until"},
+	} {
+		before := strings.Count(log.String(), "certificate or key file unusable")
+		d.write(pair(t, step.cert))
+		eventually(t, step.desc+": a warning at each of two reloads", func() error {
+			if n := strings.Count(log.String(), step.why); n < 2 ||
+				strings.Count(log.String(), "certificate or key file unusable")-before < 2 {
+				return fmt.Errorf("%d warnings saying %q", strings.Count(log.String(), step.why), step.why)
+			}
+			return nil
+		})
+		checkServes(t, s.addr, client, a)
+		if got := expiry(); got != unix(a) {
+			t.Errorf("%s: expiry gauge = %d, want the serving certificate's %d", step.desc, got, unix(a))
+		}
+	}
+	d.write(pair(t, b))
+	servesEventually(t, s.addr, client, b)
+	if got := expiry(); got != unix(b) {
+		t.Errorf("after a good rotation: expiry gauge = %d, want %d", got, unix(b))
 	}
 }

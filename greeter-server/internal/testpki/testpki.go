@@ -47,6 +47,17 @@ func (c Cert) Server(t testing.TB) Cert {
 	})
 }
 
+// ServerValid is Server with the validity period notBefore to notAfter.
+func (c Cert) ServerValid(t testing.TB, notBefore, notAfter time.Time) Cert {
+	t.Helper()
+	return issue(t, c, &x509.Certificate{
+		Subject:     pkix.Name{CommonName: "greeter-server"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}, DNSNames: []string{"localhost"},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
+		NotBefore: notBefore, NotAfter: notAfter,
+	})
+}
+
 // Client returns a client certificate signed by c, a CA, valid from
 // notBefore to notAfter; zero times mean an hour ago and an hour from now.
 func (c Cert) Client(t testing.TB, notBefore, notAfter time.Time) Cert {
