@@ -8,8 +8,9 @@
 # GOMAXPROCS=1, and every iteration calls both, so the rest of the machine
 # loads them alike. The benchmarks live in greeter-server/internal/serve:
 #
-#   BenchmarkUnary, BenchmarkStream: the gRPC listener against a bare grpc-go
-#     server. Read the ours/bare table: server=ours (the default
+#   BenchmarkUnary, BenchmarkStream, BenchmarkBidi: the gRPC listener
+#     against a bare grpc-go server (BenchmarkBidi: a chat of 10 messages each
+#     way on one stream). Read the ours/bare table: server=ours (the default
 #     configuration) must stay within 1.05.
 #   BenchmarkHTTPListener: the HTTP listener against a plain connect-go
 #     server, per protocol (gRPC, Connect JSON, Connect binary, gRPC-Web).

@@ -221,7 +221,12 @@ func (s *benchServer) cpu(b *testing.B) time.Duration {
 // reports each server's CPU time per call (bare-cpu-ns/op, ours-cpu-ns/op)
 // and their ratio (ours/bare).
 func benchServerCPU(b *testing.B, call func(context.Context, greeterv1.GreeterServiceClient) error) {
-	for _, kind := range benchServers[1:] {
+	benchServerCPUOf(b, benchServers[1:], call)
+}
+
+// benchServerCPUOf is benchServerCPU for the given kinds of ours.
+func benchServerCPUOf(b *testing.B, kinds []string, call func(context.Context, greeterv1.GreeterServiceClient) error) {
+	for _, kind := range kinds {
 		b.Run("server="+kind, func(b *testing.B) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
@@ -289,5 +294,37 @@ func BenchmarkStream(b *testing.B) {
 				return err
 			}
 		}
+	})
+}
+
+// BenchmarkBidi compares a chat (SayHelloChat: 10 names sent and 10
+// greetings received on one bidi stream) on ours, as greeter-server runs by
+// default, with the bare server: what draining an open stream (drainStream)
+// costs per received message, on top of the interceptors.
+func BenchmarkBidi(b *testing.B) {
+	names := make([]*greeterv1.SayHelloChatRequest, 10)
+	for i := range names {
+		names[i] = &greeterv1.SayHelloChatRequest{Name: fmt.Sprint("you", i)}
+	}
+	benchServerCPUOf(b, []string{"ours"}, func(ctx context.Context, c greeterv1.GreeterServiceClient) error {
+		stream, err := c.SayHelloChat(ctx)
+		if err != nil {
+			return err
+		}
+		for _, n := range names {
+			if err := stream.Send(n); err != nil {
+				return err
+			}
+			if _, err := stream.Recv(); err != nil {
+				return err
+			}
+		}
+		if err := stream.CloseSend(); err != nil {
+			return err
+		}
+		if _, err := stream.Recv(); !errors.Is(err, io.EOF) {
+			return fmt.Errorf("chat ended with %v, want EOF", err)
+		}
+		return nil
 	})
 }

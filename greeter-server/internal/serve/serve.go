@@ -429,7 +429,9 @@ func (s *Server) drainStream(srv any, ss grpc.ServerStream, info *grpc.StreamSer
 		ctx, cancel = context.WithTimeoutCause(ctx, maxStreamDuration, s.streamTooLong)
 		defer cancel()
 	}
-	return callStatus(ctx, handler(srv, &receivingStream{drainingStream{ServerStream: ss, ctx: ctx}}))
+	rs := &receivingStream{drainingStream: drainingStream{ServerStream: ss, ctx: ctx}, done: make(chan struct{})}
+	defer close(rs.done)
+	return callStatus(ctx, handler(srv, rs))
 }
 
 // drainingStream is a ServerStream whose Context is ctx.
@@ -440,25 +442,58 @@ type drainingStream struct {
 
 func (d *drainingStream) Context() context.Context { return d.ctx }
 
-// receivingStream is a drainingStream whose RecvMsg returns when ctx ends.
-type receivingStream struct{ drainingStream }
+// receivingStream is a drainingStream whose RecvMsg returns when ctx ends,
+// even while grpc-go's own RecvMsg, which watches only the client's side of
+// the call, still waits for the client's next message. A stream that waits
+// for a message has one goroutine doing grpc-go's RecvMsg, started with its
+// first and kept for the stream's life (stopped by done), fed the messages
+// to receive into one at a time: no goroutine or channel is made per
+// message. grpc-go's RecvMsg cannot be interrupted any other way: ending the
+// context it watches would make it send its own status (CANCELLED) before
+// the handler's.
+type receivingStream struct {
+	drainingStream
+	into chan any   // the next message to receive into
+	got  chan error // what grpc-go's RecvMsg returned
+	done chan struct{}
+}
 
-// RecvMsg waits for the client's next message in a goroutine of its own, so
-// that it can return when ctx ends instead. grpc-go's own RecvMsg watches
-// only the client's side of the call. The goroutine left waiting ends with
-// the call: once the handler has returned, grpc-go closes the stream, and
-// the message it may still decode into m is never looked at.
+// RecvMsg receives the client's next message into m, or returns the
+// stream's status (callStatus) as soon as ctx ends. Once it has returned
+// that way, the handler returns and the stream ends; the receiver may still
+// decode a late message into m, which is never looked at.
 func (d *receivingStream) RecvMsg(m any) error {
 	if d.ctx.Err() != nil {
 		return callStatus(d.ctx, d.ctx.Err())
 	}
-	got := make(chan error, 1)
-	go func() { got <- d.ServerStream.RecvMsg(m) }()
+	if d.into == nil {
+		d.into, d.got = make(chan any), make(chan error, 1)
+		go d.receive()
+	}
 	select {
-	case err := <-got:
+	case d.into <- m:
+	case <-d.ctx.Done():
+		return callStatus(d.ctx, d.ctx.Err())
+	}
+	select {
+	case err := <-d.got:
 		return err
 	case <-d.ctx.Done():
 		return callStatus(d.ctx, d.ctx.Err())
+	}
+}
+
+// receive does grpc-go's RecvMsg for each message RecvMsg hands it, until
+// the handler has returned (done). A RecvMsg it is blocked in then returns
+// too, as grpc-go ends the stream.
+func (d *receivingStream) receive() {
+	for {
+		select {
+		case m := <-d.into:
+			d.got <- d.ServerStream.RecvMsg(m)
+		case <-d.done:
+			return
+		}
 	}
 }
 
