@@ -12,6 +12,9 @@
 #     against a bare grpc-go server (BenchmarkBidi: a chat of 10 messages each
 #     way on one stream). Read the ours/bare table: server=ours (the default
 #     configuration) must stay within 1.05.
+#   BenchmarkTracing: ours with tracing on (1% sampled) against what a user
+#     would otherwise run, a bare grpc-go server with otelgrpc's stats handler
+#     at the same sampler (bare+otelgrpc). Read the ours/bare table: 1.05.
 #   BenchmarkHTTPListener: the HTTP listener against a plain connect-go
 #     server, per protocol (gRPC, Connect JSON, Connect binary, gRPC-Web).
 #     Read the ours/connect table: no protocol may go above 2.

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"google.golang.org/grpc"
@@ -73,6 +75,16 @@ func runBenchServer(kind string) int {
 		serveOn = g.Serve
 	case "bare+stats":
 		g := grpc.NewServer(grpc.StatsHandler(nopStats{}))
+		greeterv1.RegisterGreeterServiceServer(g, service.NewGreeterV1())
+		serveOn = g.Serve
+	case "bare+otelgrpc":
+		// What a user would run for tracing without this repository:
+		// otelgrpc's stats handler on a bare server, with the same sampler
+		// and exporter as ours+tracing and W3C trace context.
+		tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()),
+			sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.01))))
+		g := grpc.NewServer(grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(tp),
+			otelgrpc.WithPropagators(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})))))
 		greeterv1.RegisterGreeterServiceServer(g, service.NewGreeterV1())
 		serveOn = g.Serve
 	case "bare+ServeHTTP":
@@ -221,16 +233,18 @@ func (s *benchServer) cpu(b *testing.B) time.Duration {
 // reports each server's CPU time per call (bare-cpu-ns/op, ours-cpu-ns/op)
 // and their ratio (ours/bare).
 func benchServerCPU(b *testing.B, call func(context.Context, greeterv1.GreeterServiceClient) error) {
-	benchServerCPUOf(b, benchServers[1:], call)
+	benchServerCPUOf(b, benchServers[0], benchServers[1:], call)
 }
 
-// benchServerCPUOf is benchServerCPU for the given kinds of ours.
-func benchServerCPUOf(b *testing.B, kinds []string, call func(context.Context, greeterv1.GreeterServiceClient) error) {
+// benchServerCPUOf is benchServerCPU for the given kinds of ours, each
+// against ref. The metrics keep the names bare-cpu-ns/op and ours/bare
+// whatever ref is.
+func benchServerCPUOf(b *testing.B, ref string, kinds []string, call func(context.Context, greeterv1.GreeterServiceClient) error) {
 	for _, kind := range kinds {
 		b.Run("server="+kind, func(b *testing.B) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
-			servers := []*benchServer{startBenchServer(b, benchServers[0]), startBenchServer(b, kind)}
+			servers := []*benchServer{startBenchServer(b, ref), startBenchServer(b, kind)}
 			clients := make([]greeterv1.GreeterServiceClient, len(servers))
 			before := make([]time.Duration, len(servers))
 			for i, s := range servers {
@@ -306,7 +320,7 @@ func BenchmarkBidi(b *testing.B) {
 	for i := range names {
 		names[i] = &greeterv1.SayHelloChatRequest{Name: fmt.Sprint("you", i)}
 	}
-	benchServerCPUOf(b, []string{"ours"}, func(ctx context.Context, c greeterv1.GreeterServiceClient) error {
+	benchServerCPUOf(b, "bare", []string{"ours"}, func(ctx context.Context, c greeterv1.GreeterServiceClient) error {
 		stream, err := c.SayHelloChat(ctx)
 		if err != nil {
 			return err
@@ -326,5 +340,37 @@ func BenchmarkBidi(b *testing.B) {
 			return fmt.Errorf("chat ended with %v, want EOF", err)
 		}
 		return nil
+	})
+}
+
+// BenchmarkTracing compares ours with tracing on (ours+tracing, 1% sampled)
+// with what a user would otherwise run for tracing, a bare grpc-go server
+// with otelgrpc's stats handler at the same sampler (bare+otelgrpc): the
+// ours/bare table here is ours+tracing over bare+otelgrpc, budget 1.05.
+// BenchmarkUnary and BenchmarkStream compare ours (tracing off) with bare.
+func BenchmarkTracing(b *testing.B) {
+	req := &greeterv1.SayHelloRequest{Name: "you"}
+	b.Run("call=unary", func(b *testing.B) {
+		benchServerCPUOf(b, "bare+otelgrpc", []string{"ours+tracing"}, func(ctx context.Context, c greeterv1.GreeterServiceClient) error {
+			_, err := c.SayHello(ctx, req)
+			return err
+		})
+	})
+	sreq := &greeterv1.SayHelloStreamRequest{Name: "you", Count: 10}
+	b.Run("call=stream", func(b *testing.B) {
+		benchServerCPUOf(b, "bare+otelgrpc", []string{"ours+tracing"}, func(ctx context.Context, c greeterv1.GreeterServiceClient) error {
+			stream, err := c.SayHelloStream(ctx, sreq)
+			if err != nil {
+				return err
+			}
+			for {
+				if _, err := stream.Recv(); err != nil {
+					if errors.Is(err, io.EOF) {
+						return nil
+					}
+					return err
+				}
+			}
+		})
 	})
 }
