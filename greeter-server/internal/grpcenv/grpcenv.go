@@ -57,7 +57,7 @@ func init() {
 	}
 	exe, err := os.Executable()
 	if err == nil {
-		err = syscall.Exec(exe, os.Args, os.Environ())
+		err = syscall.Exec(exe, os.Args, os.Environ()) //nolint:gosec // this very binary, with its own arguments
 	}
 	// Still here: the exec failed. Serve on, unprotected, and say so (with
 	// os alone: fmt would make this package wait for more initialization

@@ -337,7 +337,7 @@ func BenchmarkBidi(b *testing.B) {
 			return err
 		}
 		if _, err := stream.Recv(); !errors.Is(err, io.EOF) {
-			return fmt.Errorf("chat ended with %v, want EOF", err)
+			return fmt.Errorf("chat ended with %w, want EOF", err)
 		}
 		return nil
 	})

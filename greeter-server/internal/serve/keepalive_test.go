@@ -25,9 +25,9 @@ import (
 // shortens both to a second (grpc-go's floor for servers); not parallel,
 // since it changes them for every server started meanwhile.
 func TestDeadClientIsDisconnected(t *testing.T) {
+	t.Parallel()
 	const pingAfter, giveUpAfter = time.Second, time.Second
-	serve.SetLimits(t, serve.TestLimits{KeepaliveTime: pingAfter, KeepaliveTimeout: giveUpAfter})
-	s := start(t, serve.Config{})
+	s := start(t, serve.Config{Limits: serve.Limits{KeepaliveTime: pingAfter, KeepaliveTimeout: giveUpAfter}})
 
 	p := newSilenceProxy(t, s.addr)
 	conn, err := grpc.NewClient(p.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))

@@ -226,8 +226,8 @@ func TestMaxHeaderListSize(t *testing.T) {
 // TestConnectionTimeout connects and says nothing: the server closes the
 // connection once the handshake timeout has passed.
 func TestConnectionTimeout(t *testing.T) {
-	serve.SetLimits(t, serve.TestLimits{ConnectionTimeout: 300 * time.Millisecond})
-	s := start(t, serve.Config{})
+	t.Parallel()
+	s := start(t, serve.Config{Limits: serve.Limits{ConnectionTimeout: 300 * time.Millisecond}})
 	conn := dialH2(t, s.addr, false)
 	start := time.Now()
 	_, err := io.Copy(io.Discard, conn.conn) // the server's SETTINGS, then the end
@@ -245,15 +245,14 @@ func isReset(err error) bool { return err != nil && strings.Contains(err.Error()
 // sent GOAWAY; a busy one is sent GOAWAY at its age, its open call may
 // finish within the grace, and it is closed after the grace.
 func TestIdleAndAge(t *testing.T) {
-	serve.SetLimits(t, serve.TestLimits{MaxConnectionIdle: 300 * time.Millisecond})
-	s := start(t, serve.Config{})
+	t.Parallel()
+	s := start(t, serve.Config{Limits: serve.Limits{MaxConnectionIdle: 300 * time.Millisecond}})
 	idle := dialH2(t, s.addr, true)
 	if _, err := idle.until(isGoAway); err != nil {
 		t.Errorf("an idle connection: %v, want GOAWAY after the idle limit", err)
 	}
 
-	serve.SetLimits(t, serve.TestLimits{MaxConnectionAge: 300 * time.Millisecond, MaxConnectionAgeGrace: 2 * time.Second, MaxConnectionIdle: time.Hour})
-	s = start(t, serve.Config{})
+	s = start(t, serve.Config{Limits: serve.Limits{MaxConnectionAge: 300 * time.Millisecond, MaxConnectionAgeGrace: 2 * time.Second, MaxConnectionIdle: time.Hour}})
 	busy := dialH2(t, s.addr, true)
 	busy.headers(t, 1, "/greeter.v1.GreeterService/SayHelloGroup")
 	if _, err := busy.until(isGoAway); err != nil {
@@ -280,9 +279,9 @@ func TestIdleAndAge(t *testing.T) {
 // for as long as the connection lives, is not; a unary call whose request
 // never arrives ends too.
 func TestCallLifetime(t *testing.T) {
+	t.Parallel()
 	const limit = 300 * time.Millisecond
-	serve.SetLimits(t, serve.TestLimits{MaxStreamDuration: limit, MaxUnaryDuration: limit})
-	s := start(t, serve.Config{})
+	s := start(t, serve.Config{Limits: serve.Limits{MaxStreamDuration: limit, MaxUnaryDuration: limit}})
 	conn := dialPlain(t, s.addr)
 	ctx := context.Background() // no deadline: the server's limit is all there is
 	watchCtx, stopWatch := context.WithCancel(ctx)
@@ -352,10 +351,10 @@ func (s *syncBuffer) String() string {
 // connection is closed at once and the server says so, once; when one
 // closes, a new one is served, and the server says that too.
 func TestMaxConnections(t *testing.T) {
+	t.Parallel()
 	const limit = 3
-	serve.SetLimits(t, serve.TestLimits{MaxConnections: limit})
 	var log syncBuffer
-	s := start(t, serve.Config{Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	s := start(t, serve.Config{Limits: serve.Limits{MaxConnections: limit}, Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	var held []*grpc.ClientConn
 	for range limit {
 		conn, err := grpc.NewClient(s.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))

@@ -97,8 +97,8 @@ type capListener struct {
 	closeOnce sync.Once
 }
 
-func newCapListener(lis net.Listener, name string, limit *connLimit, logger *slog.Logger) *capListener {
-	return &capListener{Listener: lis, name: name, limit: limit, logger: logger, userTimeout: keepaliveTimeout, closed: make(chan struct{})}
+func newCapListener(lis net.Listener, name string, limit *connLimit, userTimeout time.Duration, logger *slog.Logger) *capListener {
+	return &capListener{Listener: lis, name: name, limit: limit, logger: logger, userTimeout: userTimeout, closed: make(chan struct{})}
 }
 
 // Accept returns the next connection under the cap, closing those over it,

@@ -165,7 +165,7 @@ func serveFlaky(t *testing.T, kind listenerKind, lis *flakyListener, log *locked
 	if err != nil {
 		t.Fatal(err)
 	}
-	capped := newCapListener(lis, kind.name, newConnLimit(maxConnections, logger), logger)
+	capped := newCapListener(lis, kind.name, newConnLimit(MaxConnections, logger), KeepaliveTimeout, logger)
 	served := make(chan struct{})
 	go func() {
 		defer close(served)

@@ -131,15 +131,42 @@ const (
 	MaxConnectionAgeGrace = 20 * time.Minute
 )
 
-// The limits New and Run use; tests shorten them.
-var (
-	keepaliveTime, keepaliveTimeout     = KeepaliveTime, KeepaliveTimeout
-	connectionTimeout                   = ConnectionTimeout
-	maxConnectionIdle, maxConnectionAge = MaxConnectionIdle, MaxConnectionAge
-	maxConnectionAgeGrace               = MaxConnectionAgeGrace
-	maxConnections                      = MaxConnections
-	maxUnaryDuration, maxStreamDuration = MaxUnaryDuration, MaxStreamDuration
-)
+// Limits are the limits a server is built with. The zero value of a field
+// means the constant of the same name above: what greeter-server runs with.
+// Tests shorten them, each for its own server, so that tests which start
+// servers can run in parallel.
+type Limits struct {
+	KeepaliveTime, KeepaliveTimeout     time.Duration
+	ConnectionTimeout                   time.Duration
+	MaxConnectionIdle, MaxConnectionAge time.Duration
+	MaxConnectionAgeGrace               time.Duration
+	MaxUnaryDuration, MaxStreamDuration time.Duration
+	MaxConnections                      int
+	TLSReloadInterval                   time.Duration
+}
+
+// withDefaults returns l with every zero field set to its constant.
+func (l Limits) withDefaults() Limits {
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{
+		{&l.KeepaliveTime, KeepaliveTime}, {&l.KeepaliveTimeout, KeepaliveTimeout},
+		{&l.ConnectionTimeout, ConnectionTimeout},
+		{&l.MaxConnectionIdle, MaxConnectionIdle}, {&l.MaxConnectionAge, MaxConnectionAge},
+		{&l.MaxConnectionAgeGrace, MaxConnectionAgeGrace},
+		{&l.MaxUnaryDuration, MaxUnaryDuration}, {&l.MaxStreamDuration, MaxStreamDuration},
+		{&l.TLSReloadInterval, TLSReloadInterval},
+	} {
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+	}
+	if l.MaxConnections == 0 {
+		l.MaxConnections = MaxConnections
+	}
+	return l
+}
 
 // Services returns the names of the gRPC services greeter-server serves,
 // besides health and reflection. Health reports a status for each of them
@@ -190,6 +217,9 @@ type Config struct {
 	// caller call every method. Client certificates (TLS.ClientCA)
 	// authenticate callers whether or not it is set.
 	Auth AuthConfig
+	// Limits shortens the server's limits; the zero value is
+	// greeter-server's (the constants above). For tests.
+	Limits Limits
 	// CORSOrigins are the origins ("https://app.example.com") whose pages
 	// may call the API over Connect and gRPC-Web; none by default.
 	CORSOrigins []string
@@ -243,6 +273,9 @@ type Server struct {
 	// streamTooLong is the cause of client-streaming calls that reach
 	// MaxStreamDuration.
 	streamTooLong error
+	// lim are the limits the server was built with (Config.Limits, with
+	// the defaults filled in).
+	lim Limits
 	// guard authenticates and authorizes calls (auth.go); nil when
 	// Config.Auth and client certificates are off, and every call is let
 	// through.
@@ -262,7 +295,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	tlsFiles := cfg.TLS
 	tlsFiles.clientCertOptional = cfg.Auth.OIDCIssuer != ""
-	tlsReload, err := tlsFiles.reloader(logger)
+	lim := cfg.Limits.withDefaults()
+	tlsReload, err := tlsFiles.reloader(logger, lim.TLSReloadInterval)
 	if err != nil {
 		return nil, err
 	}
@@ -270,10 +304,11 @@ func New(cfg Config) (*Server, error) {
 		health:    health.NewServer(),
 		logger:    logger,
 		tlsReload: tlsReload,
+		lim:       lim,
 		tapLimits: map[string]callLimit{},
-		watchLimit: callLimit{maxConnectionAge + maxConnectionAgeGrace, status.Errorf(codes.Unavailable,
-			"the health watch was open for the longest the server allows (%v); watch again", maxConnectionAge+maxConnectionAgeGrace)},
-		streamTooLong: tooLong(maxStreamDuration),
+		watchLimit: callLimit{lim.MaxConnectionAge + lim.MaxConnectionAgeGrace, status.Errorf(codes.Unavailable,
+			"the health watch was open for the longest the server allows (%v); watch again", lim.MaxConnectionAge+lim.MaxConnectionAgeGrace)},
+		streamTooLong: tooLong(lim.MaxStreamDuration),
 	}
 	s.drain, s.stopDrain = context.WithCancelCause(context.Background())
 	authCfg := auth.Config{
@@ -309,15 +344,15 @@ func New(cfg Config) (*Server, error) {
 		grpc.MaxRecvMsgSize(MaxRecvMsgSize),
 		grpc.MaxConcurrentStreams(MaxConcurrentStreams),
 		grpc.MaxHeaderListSize(MaxHeaderListSize),
-		grpc.ConnectionTimeout(connectionTimeout),
+		grpc.ConnectionTimeout(lim.ConnectionTimeout),
 		grpc.InTapHandle(s.callContext),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: KeepaliveMinTime, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{
-			Time:                  keepaliveTime,
-			Timeout:               keepaliveTimeout,
-			MaxConnectionIdle:     maxConnectionIdle,
-			MaxConnectionAge:      maxConnectionAge,
-			MaxConnectionAgeGrace: maxConnectionAgeGrace,
+			Time:                  lim.KeepaliveTime,
+			Timeout:               lim.KeepaliveTimeout,
+			MaxConnectionIdle:     lim.MaxConnectionIdle,
+			MaxConnectionAge:      lim.MaxConnectionAge,
+			MaxConnectionAgeGrace: lim.MaxConnectionAgeGrace,
 		}),
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
@@ -356,9 +391,9 @@ func New(cfg Config) (*Server, error) {
 			switch full := "/" + name + "/" + m.Name; {
 			case full == healthWatch || m.IsClientStream:
 			case m.IsServerStream:
-				s.tapLimits[full] = callLimit{maxStreamDuration, s.streamTooLong}
+				s.tapLimits[full] = callLimit{lim.MaxStreamDuration, s.streamTooLong}
 			default:
-				s.tapLimits[full] = callLimit{maxUnaryDuration, tooLong(maxUnaryDuration)}
+				s.tapLimits[full] = callLimit{lim.MaxUnaryDuration, tooLong(lim.MaxUnaryDuration)}
 			}
 		}
 	}
@@ -424,9 +459,9 @@ func (s *Server) drainStream(srv any, ss grpc.ServerStream, info *grpc.StreamSer
 	if !info.IsClientStream {
 		return callStatus(ctx, handler(srv, &drainingStream{ServerStream: ss, ctx: ctx}))
 	}
-	if !endsWithin(ctx, maxStreamDuration) {
+	if !endsWithin(ctx, s.lim.MaxStreamDuration) {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, maxStreamDuration, s.streamTooLong)
+		ctx, cancel = context.WithTimeoutCause(ctx, s.lim.MaxStreamDuration, s.streamTooLong)
 		defer cancel()
 	}
 	rs := &receivingStream{drainingStream: drainingStream{ServerStream: ss, ctx: ctx}, done: make(chan struct{})}
@@ -671,11 +706,13 @@ func Run(ctx context.Context, cfg Config, ready chan<- Addrs) error {
 	// Both listeners report here; the first to fail ends the server.
 	serveErr := make(chan error, 2)
 	serving := 1
-	conns := newConnLimit(maxConnections, logger) // one cap for both listeners
-	go func() { serveErr <- srv.Serve(newCapListener(lis, "grpc", conns, logger)) }()
+	conns := newConnLimit(srv.lim.MaxConnections, logger) // one cap for both listeners
+	go func() { serveErr <- srv.Serve(newCapListener(lis, "grpc", conns, srv.lim.KeepaliveTimeout, logger)) }()
 	if hlis != nil {
 		serving++
-		go func() { serveErr <- srv.ServeWeb(newCapListener(hlis, "http", conns, logger)) }()
+		go func() {
+			serveErr <- srv.ServeWeb(newCapListener(hlis, "http", conns, srv.lim.KeepaliveTimeout, logger))
+		}()
 	}
 	if ready != nil {
 		ready <- addrs

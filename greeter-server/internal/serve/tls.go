@@ -28,9 +28,6 @@ import (
 // certificate or CA is not used long after it was replaced.
 const TLSReloadInterval = 10 * time.Second
 
-// tlsReloadInterval is the interval New uses; tests shorten it.
-var tlsReloadInterval = TLSReloadInterval
-
 // TLSFiles names the PEM files of the server's TLS setup. With Cert and Key
 // the server speaks TLS (1.2 at least; Go negotiates 1.3 whenever the client
 // supports it). With ClientCA as well, it requires every client to present a
@@ -62,7 +59,7 @@ func (f TLSFiles) mode() string {
 // current, or nil for plaintext; the caller must close it. The files must be
 // good now: a missing or broken file is an error here, and only later, once
 // the server is up, a warning.
-func (f TLSFiles) reloader(logger *slog.Logger) (*tlsReloader, error) {
+func (f TLSFiles) reloader(logger *slog.Logger, interval time.Duration) (*tlsReloader, error) {
 	if f.Cert == "" && f.Key == "" {
 		if f.ClientCA != "" {
 			return nil, errors.New("--tls-client-ca needs --tls-cert and --tls-key: mutual TLS is TLS first")
@@ -80,7 +77,7 @@ func (f TLSFiles) reloader(logger *slog.Logger) (*tlsReloader, error) {
 		return nil, err
 	}
 	r.publish()
-	go r.run(tlsReloadInterval)
+	go r.run(interval)
 	return r, nil
 }
 

@@ -298,7 +298,7 @@ func (c *caller) finish(t *testing.T, want testpki.Cert) {
 // symlink: new connections get the new certificate, and a client calling all
 // along on a connection it opened before sees no failure.
 func TestTLSReload(t *testing.T) {
-	serve.SetLimits(t, serve.TestLimits{TLSReloadInterval: reloadInterval})
+	t.Parallel()
 	for _, swap := range []bool{false, true} {
 		t.Run(map[bool]string{false: "rewrite in place", true: "symlink swap"}[swap], func(t *testing.T) {
 			ca1, ca2 := testpki.NewCA(t, "CA 1"), testpki.NewCA(t, "CA 2")
@@ -311,6 +311,7 @@ func TestTLSReload(t *testing.T) {
 			d.write(pair(t, a))
 			var log syncBuffer
 			s := start(t, serve.Config{
+				Limits: serve.Limits{TLSReloadInterval: reloadInterval},
 				TLS:    serve.TLSFiles{Cert: d.path(certName), Key: d.path(keyName)},
 				Logger: slog.New(slog.NewTextHandler(&log, nil)),
 			})
@@ -330,7 +331,7 @@ func TestTLSReload(t *testing.T) {
 // taken, those from the old one refused, and a client of the old CA calling
 // all along on a connection it opened before sees no failure.
 func TestTLSReloadClientCA(t *testing.T) {
-	serve.SetLimits(t, serve.TestLimits{TLSReloadInterval: reloadInterval})
+	t.Parallel()
 	for _, swap := range []bool{false, true} {
 		t.Run(map[bool]string{false: "rewrite in place", true: "symlink swap"}[swap], func(t *testing.T) {
 			serverCA, oldCA, newCA := testpki.NewCA(t, "server CA"), testpki.NewCA(t, "old client CA"), testpki.NewCA(t, "new client CA")
@@ -342,6 +343,7 @@ func TestTLSReloadClientCA(t *testing.T) {
 			d.write(merge(pair(t, serverCert), caFile(t, oldCA)))
 			var log syncBuffer
 			s := start(t, serve.Config{
+				Limits: serve.Limits{TLSReloadInterval: reloadInterval},
 				TLS:    serve.TLSFiles{Cert: d.path(certName), Key: d.path(keyName), ClientCA: d.path(caName)},
 				Logger: slog.New(slog.NewTextHandler(&log, nil)),
 			})
@@ -370,7 +372,7 @@ func TestTLSReloadClientCA(t *testing.T) {
 // serving with the last good certificate and client CA, says why, and takes
 // up good files once they come.
 func TestTLSReloadKeepsLastGood(t *testing.T) {
-	serve.SetLimits(t, serve.TestLimits{TLSReloadInterval: reloadInterval})
+	t.Parallel()
 	ca, clientCA, otherCA := testpki.NewCA(t, "server CA"), testpki.NewCA(t, "client CA"), testpki.NewCA(t, "other client CA")
 	a, b := ca.Server(t), ca.Server(t)
 	client := &tls.Config{RootCAs: ca.Pool(), Certificates: []tls.Certificate{clientCA.Client(t, time.Time{}, time.Time{}).TLS()}}
@@ -382,6 +384,7 @@ func TestTLSReloadKeepsLastGood(t *testing.T) {
 	d.write(merge(pair(t, a), caFile(t, clientCA)))
 	var log syncBuffer
 	s := start(t, serve.Config{
+		Limits: serve.Limits{TLSReloadInterval: reloadInterval},
 		TLS:    serve.TLSFiles{Cert: d.path(certName), Key: d.path(keyName), ClientCA: d.path(caName)},
 		Logger: slog.New(slog.NewTextHandler(&log, nil)),
 	})
@@ -474,7 +477,7 @@ func TestTLSStartupErrors(t *testing.T) {
 // at every reload while the file stays so (not once), and exports the
 // serving certificate's expiry, which moves when a good one comes.
 func TestTLSReloadRefusesInvalidCertificates(t *testing.T) {
-	serve.SetLimits(t, serve.TestLimits{TLSReloadInterval: reloadInterval})
+	t.Parallel()
 	ca := testpki.NewCA(t, "server CA")
 	now := time.Now()
 	a := ca.ServerValid(t, now.Add(-time.Hour), now.Add(2*time.Hour))
@@ -487,6 +490,7 @@ func TestTLSReloadRefusesInvalidCertificates(t *testing.T) {
 	var log syncBuffer
 	metricsAddr := freeLoopbackAddr(t)
 	s := start(t, serve.Config{
+		Limits:      serve.Limits{TLSReloadInterval: reloadInterval},
 		TLS:         serve.TLSFiles{Cert: d.path(certName), Key: d.path(keyName)},
 		MetricsAddr: metricsAddr,
 		Logger:      slog.New(slog.NewTextHandler(&log, nil)),

@@ -22,7 +22,7 @@ func TestAcceptSetsUserTimeout(t *testing.T) {
 	}
 	defer lis.Close()
 	discard := slog.New(slog.DiscardHandler)
-	capped := newCapListener(lis, "grpc", newConnLimit(10, discard), discard)
+	capped := newCapListener(lis, "grpc", newConnLimit(10, discard), KeepaliveTimeout, discard)
 	client, err := net.Dial("tcp", lis.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +44,7 @@ func TestAcceptSetsUserTimeout(t *testing.T) {
 	}); err != nil || getErr != nil {
 		t.Fatal(err, getErr)
 	}
-	if want := int(keepaliveTimeout / time.Millisecond); got != want {
+	if want := int(KeepaliveTimeout / time.Millisecond); got != want {
 		t.Errorf("TCP_USER_TIMEOUT of an accepted connection = %d ms, want %d (the keepalive timeout)", got, want)
 	}
 }

@@ -108,16 +108,16 @@ func (s *Server) newWebServer(webGRPC *grpc.Server, origins []string, tlsConfig 
 		// Slowloris: the TLS handshake, and then the request line and
 		// headers, must each arrive within the time a gRPC connection has
 		// for its handshake. The body has its own deadline (httpLimits).
-		ReadHeaderTimeout: connectionTimeout,
-		IdleTimeout:       maxConnectionIdle,
+		ReadHeaderTimeout: s.lim.ConnectionTimeout,
+		IdleTimeout:       s.lim.MaxConnectionIdle,
 		// Header bytes per request, as MaxHeaderListSize on the gRPC
 		// listener: HTTP/1.1 requests over it are answered 431, and HTTP/2
 		// advertises it (plus net/http's small per-field allowance).
 		MaxHeaderBytes: MaxHeaderListSize,
 		HTTP2: &http.HTTP2Config{
 			MaxConcurrentStreams: MaxConcurrentStreams,
-			SendPingTimeout:      keepaliveTime,
-			PingTimeout:          keepaliveTimeout,
+			SendPingTimeout:      s.lim.KeepaliveTime,
+			PingTimeout:          s.lim.KeepaliveTimeout,
 		},
 		ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
 	}, nil
@@ -313,7 +313,7 @@ func (s *Server) httpLimits(h http.Handler) http.Handler {
 		ctx, cancel := context.WithTimeoutCause(r.Context(), limit.after, limit.cause)
 		defer cancel()
 		r = r.WithContext(ctx)
-		readWithin(w, r, maxUnaryDuration)
+		readWithin(w, r, s.lim.MaxUnaryDuration)
 		h.ServeHTTP(w, r)
 	})
 }

@@ -184,9 +184,9 @@ var annRequest = []byte{0x0a, 3, 'A', 'n', 'n'}
 // connection is closed, which frees it; over h2c the call fails and the
 // connection serves the next call.
 func TestHTTPRequestBodyDeadline(t *testing.T) {
+	t.Parallel()
 	const limit = time.Second
-	serve.SetLimits(t, serve.TestLimits{MaxUnaryDuration: limit})
-	s := start(t, serve.Config{})
+	s := start(t, serve.Config{Limits: serve.Limits{MaxUnaryDuration: limit}})
 	const declared = 16 << 10
 
 	t.Run("HTTP/1.1 Connect", func(t *testing.T) {
@@ -244,9 +244,9 @@ func TestHTTPRequestBodyDeadline(t *testing.T) {
 // request is lifted once it is in: a Connect server stream that lasts three
 // times MaxUnaryDuration receives every greeting, over HTTP/1.1 and h2c.
 func TestHTTPRequestDeadlineLifted(t *testing.T) {
+	t.Parallel()
 	const limit = time.Second
-	serve.SetLimits(t, serve.TestLimits{MaxUnaryDuration: limit})
-	s := start(t, serve.Config{})
+	s := start(t, serve.Config{Limits: serve.Limits{MaxUnaryDuration: limit}})
 	const count = 4
 	for _, h2 := range []bool{false, true} {
 		what := map[bool]string{false: "HTTP/1.1", true: "h2c"}[h2]
@@ -363,8 +363,8 @@ func runStreams(ctx context.Context, calls []streamCall, copies int) map[string]
 // after MaxConnectionAge plus its grace, the longest it could live on the
 // gRPC listener, and the connection must serve on.
 func TestHTTPHealthWatchLifetime(t *testing.T) {
-	serve.SetLimits(t, serve.TestLimits{MaxConnectionAge: time.Second, MaxConnectionAgeGrace: time.Second})
-	s := start(t, serve.Config{})
+	t.Parallel()
+	s := start(t, serve.Config{Limits: serve.Limits{MaxConnectionAge: time.Second, MaxConnectionAgeGrace: time.Second}})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
@@ -402,9 +402,9 @@ func TestHTTPHealthWatchLifetime(t *testing.T) {
 // DEADLINE_EXCEEDED, saying why, with each protocol the HTTP listener
 // speaks.
 func TestHTTPCallLifetime(t *testing.T) {
+	t.Parallel()
 	const limit = time.Second
-	serve.SetLimits(t, serve.TestLimits{MaxStreamDuration: limit})
-	s := start(t, serve.Config{})
+	s := start(t, serve.Config{Limits: serve.Limits{MaxStreamDuration: limit}})
 	req := &greeterv1.SayHelloStreamRequest{Name: "Ann", Count: 10, Interval: durationpb.New(limit / 2)}
 	greeter := greeterv1.NewGreeterServiceClient(dialPlain(t, s.http))
 	url := "http://" + s.http + "/greeter.v1.GreeterService/SayHelloStream"
@@ -525,10 +525,10 @@ func TestHTTPMaxHeaderListSize(t *testing.T) {
 // together), are closed at once and the server says so, once; when one
 // closes, a new one is served, and the server says that too.
 func TestHTTPMaxConnections(t *testing.T) {
+	t.Parallel()
 	const limit = 3
-	serve.SetLimits(t, serve.TestLimits{MaxConnections: limit})
 	var log syncBuffer
-	s := start(t, serve.Config{Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	s := start(t, serve.Config{Limits: serve.Limits{MaxConnections: limit}, Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	var held []net.Conn
 	for i := range limit {
 		conn := dialTCP(t, s.http)
@@ -562,8 +562,8 @@ func TestHTTPMaxConnections(t *testing.T) {
 // keep-alive connection and an h2c connection, each idle after a call, are
 // closed by the server.
 func TestHTTPIdleConnections(t *testing.T) {
-	serve.SetLimits(t, serve.TestLimits{MaxConnectionIdle: 300 * time.Millisecond})
-	s := start(t, serve.Config{})
+	t.Parallel()
+	s := start(t, serve.Config{Limits: serve.Limits{MaxConnectionIdle: 300 * time.Millisecond}})
 
 	t.Run("HTTP/1.1", func(t *testing.T) {
 		conn := dialTCP(t, s.http)
