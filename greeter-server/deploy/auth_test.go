@@ -659,8 +659,8 @@ func TestAuthDeploymentPatch(t *testing.T) {
 	// turns it on, the service-account volume's copy.
 	certFile := a.env(t, envCertFile)
 	automount := spec.AutomountServiceAccountToken
-	switch {
-	case certFile == serviceAccountCAPem:
+	switch certFile {
+	case serviceAccountCAPem:
 		if automount == nil || !*automount {
 			t.Errorf("%s: %s=%s exists only with automountServiceAccountToken: true, which the base turns off", file, envCertFile, certFile)
 		}
