@@ -53,6 +53,10 @@ for mod in "${modules[@]}"; do
   step "go vet ($mod)" go -C "$mod" vet ./...
   step "go test -race ($mod)" go -C "$mod" test -race ./...
 done
+# Only these tests import grpc-go's authz package, and with it Envoy's RBAC
+# protos: a tag keeps them out of the builds above.
+step "authorization policies decided as grpc-go's authz decides them (go test -tags authzconformance)" \
+  go -C greeter-server test -tags authzconformance -run GRPCGo ./internal/auth
 
 step "go.mod files are tidy and every module type-checks with GOWORK=off" scripts/tidy.sh --check
 step "release workflow and outside use (go get, go install @tag)" scripts/test-release.sh
