@@ -35,7 +35,8 @@ import (
 // none and matches no principal.
 //
 // Policy evaluates the format itself, with grpc-go's semantics, which
-// policy_test.go checks against grpc-go's own authz package call by call.
+// conformance_test.go checks against grpc-go's own authz package call by
+// call (built with the tag authzconformance).
 // grpc-go's authz cannot be used directly: its engine needs the call's
 // network connection in the context, which grpc-go puts there only on its
 // own transport, so every call on the HTTP listener (grpc.Server.ServeHTTP)
