@@ -79,7 +79,9 @@ func TestBrowserPage(t *testing.T) {
 	); err != nil {
 		t.Fatalf("browser: type a name and click Greet: %v", err)
 	}
-	typed := wait(`document.getElementById("greeting").textContent !== ` + "`" + `Hello, ${new URLSearchParams(location.search).get("name")}!` + "`")
+	// The greeting changes twice: to "…" while the call is under way
+	// (greet.js), then to the answer; wait for the answer.
+	typed := wait(`((t) => t !== "…" && t !== ` + "`" + `Hello, ${new URLSearchParams(location.search).get("name")}!` + "`" + `)(document.getElementById("greeting").textContent)`)
 	if want := "Hello, " + name + "!"; onLoad != want {
 		t.Errorf("page /?name=%s shows %q, want %q", name, onLoad, want)
 	}
