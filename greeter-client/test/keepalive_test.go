@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/keepalive"
 
 	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
 
@@ -21,11 +23,15 @@ import (
 )
 
 // TestKeepaliveWithinServerPolicy holds an idle greeter-client connection to
-// a real greeter-server for three of the client's keepalive intervals,
-// through a proxy that reads the HTTP/2 frames going by. The client must
-// ping (that is how it finds a dead server) and the server must never
-// answer with GOAWAY: three pings more often than the server allows would
-// earn "too_many_pings" and close the connection.
+// a real greeter-server for three keepalive intervals, through a proxy that
+// reads the HTTP/2 frames going by, with the client pinging as often as
+// grpc-go allows any client to (every 10 s, also without a stream open),
+// far more often than greeter-client itself (conn.KeepaliveTime; see
+// keepalive_default_test.go for servers with gRPC's default policy). The
+// client must ping and the server must never answer with GOAWAY: three
+// pings more often than the server allows would earn "too_many_pings" and
+// close the connection. So greeter-server accepts whatever keepalive a
+// grpc-go client may use.
 func TestKeepaliveWithinServerPolicy(t *testing.T) {
 	t.Parallel()
 	port := freePort(t, "127.0.0.1")
@@ -46,7 +52,11 @@ func TestKeepaliveWithinServerPolicy(t *testing.T) {
 	waitListening(t, addr, &serverLog)
 
 	proxy := newFrameProxy(t, addr)
-	f := &conn.Factory{Options: conn.Options{Addr: proxy.addr, Timeout: 5 * time.Second, ConnectTimeout: 5 * time.Second}}
+	fastest := keepalive.ClientParameters{Time: 10 * time.Second, Timeout: conn.KeepaliveTimeout, PermitWithoutStream: true}
+	f := &conn.Factory{
+		Options:     conn.Options{Addr: proxy.addr, Timeout: 5 * time.Second, ConnectTimeout: 5 * time.Second},
+		DialOptions: []grpc.DialOption{grpc.WithKeepaliveParams(fastest)},
+	}
 	ctx := context.Background()
 	cc, err := f.NewConn(ctx)
 	if err != nil {
@@ -57,7 +67,7 @@ func TestKeepaliveWithinServerPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	idle := 3*conn.KeepaliveTime + 5*time.Second
+	idle := 3*fastest.Time + 5*time.Second
 	startPings := proxy.pings.Load() // the client's flow-control (BDP) pings so far
 	wctx, cancel := context.WithTimeout(ctx, idle)
 	defer cancel()
@@ -65,10 +75,10 @@ func TestKeepaliveWithinServerPolicy(t *testing.T) {
 		t.Errorf("the idle connection left READY (now %v) after %d pings; server GOAWAYs: %d", cc.GetState(), proxy.pings.Load()-startPings, proxy.goaways.Load())
 	}
 	if n := proxy.pings.Load() - startPings; n < 3 {
-		t.Errorf("the client sent %d keepalive pings in %s, want at least 3 (one every %s)", n, idle, conn.KeepaliveTime)
+		t.Errorf("the client sent %d keepalive pings in %s, want at least 3 (one every %s)", n, idle, fastest.Time)
 	}
 	if n := proxy.goaways.Load(); n != 0 {
-		t.Errorf("the server sent %d GOAWAY frames to a client that pings every %s", n, conn.KeepaliveTime)
+		t.Errorf("the server sent %d GOAWAY frames to a client that pings every %s", n, fastest.Time)
 	}
 	if _, err := greeterv1.NewGreeterServiceClient(cc).SayHello(ctx, &greeterv1.SayHelloRequest{Name: "keepalive"}); err != nil {
 		t.Errorf("a call after %s idle: %v", idle, err)

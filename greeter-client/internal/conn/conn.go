@@ -99,7 +99,31 @@ var Compressors = []string{gzip.Name}
 //     has just gone away or whose connection was found dead (see
 //     KeepaliveTimeout), are retried up to three more times, with
 //     exponential backoff; round_robin sends the retry to a replica that is
-//     still ready.
+//     still ready;
+//   - retries are throttled (retryThrottling, gRFC A6), so that a fleet
+//     that fails most calls is not sent up to four times its load. Each
+//     connection (a grpc.ClientConn, all its replicas together) keeps a
+//     budget of tokens, full at maxTokens (100): every attempt that fails
+//     with a retryable code costs one token, every call that succeeds
+//     earns tokenRatio (1), and no call is retried while half the tokens
+//     or more are spent.
+//
+// The throttle's values. tokenRatio 1: a success earns back what a failure
+// costs, so retries stay on while at least about half the attempts succeed,
+// such as while one replica in three answers every call with UNAVAILABLE
+// (its calls are retried on the others), and stop when more fail: then the
+// fleet, not a replica, is failing, and retries would only add load. Below
+// that point they add at most about 0.9 times the load (1/2 + 1/4 + 1/8 at
+// half failing), where they added up to 3 times; when every attempt fails,
+// as when the whole fleet refuses, a connection retries after its first 49
+// failed attempts and then tries each call once. (gRFC A6's example, 0.1,
+// would stop retrying at about one failed attempt in eleven: one refusing
+// replica of three would then fail a quarter of all calls.) maxTokens 100:
+// the burst of failures retried in full. A replica's connection that dies,
+// silent or reset, fails every call in flight on it at once, and up to 49 of
+// them are all retried; bench in the fleet test keeps 16 calls in flight,
+// and bench gives each of its --connections a budget of its own. After an
+// outage, 50 successful calls turn retries back on.
 //
 // Retrying is only safe for a method that may run twice: a call whose
 // connection died may have reached the server, and the retry runs it again.
@@ -112,6 +136,7 @@ var Compressors = []string{gzip.Name}
 const ServiceConfig = `{
   "loadBalancingConfig": [{"round_robin": {}}],
   "healthCheckConfig": {"serviceName": ""},
+  "retryThrottling": {"maxTokens": 100, "tokenRatio": 1},
   "methodConfig": [{
     "name": [
       {"service": "greeter.v1.GreeterService", "method": "SayHello"},
@@ -138,22 +163,89 @@ const ServiceConfig = `{
 // power, a partition, a NAT that dropped its state. No TCP reset arrives in
 // any of these, and without these settings the connection would look alive
 // for many minutes while every call sent on it waits for its deadline.
+//
+// Which setting does what when a replica goes silent:
+//
+//   - Calls in flight on it: TCP_USER_TIMEOUT. grpc-go sets KeepaliveTimeout
+//     as the socket's TCP_USER_TIMEOUT whenever keepalive is on, so a
+//     request the server's host has not acknowledged within 2 s closes the
+//     connection; its calls fail with UNAVAILABLE, the retry policy (see
+//     ServiceConfig) resends them, and round_robin sends them, and every
+//     new call, to the replicas still connected. This is the whole of the
+//     fleet test's "a silent replica costs a call at most about 2.3 s".
+//     Pings play no part in it: grpc-go pings only after KeepaliveTime
+//     without reading anything, and a connection that carries calls reads
+//     their responses all the time.
+//   - A quiet connection with a stream open (the health-check Watch that
+//     ServiceConfig opens on every connection to a server with a health
+//     service, or a stream with nothing to say): a ping after
+//     KeepaliveTime of silence, unanswered for KeepaliveTimeout, so a
+//     stream that waits for a server gone silent learns it within 5 min 2 s
+//     (it was 12 s with pings every 10 s). Anything sent meanwhile, a call
+//     or a message on the stream, falls under TCP_USER_TIMEOUT as above.
+//   - A connection with no stream at all (a server without a health
+//     service, between calls): no ping until a call starts. grpc-go then
+//     pings at once if the connection has been quiet for KeepaliveTime, and
+//     the call's own request is under TCP_USER_TIMEOUT: a dead connection
+//     costs that call 2 s and a retry.
+//   - The replica's return: reconnection attempts, at most ReconnectMaxDelay
+//     apart.
+//
+// Health checking does not notice: a silent server sends no NOT_SERVING (its
+// Watch only gives keepalive a stream to ping on). Nor does the call
+// deadline: it ends the call that reaches it, and DEADLINE_EXCEEDED is
+// never retried.
+//
+// Pings are kept within what servers allow by default. grpc-go's servers,
+// and gRPC C-core's (Python, C++), unless configured otherwise, count as a
+// strike every ping that comes less than 5 minutes after the previous one
+// while a stream is open, and less than 2 hours after it while none is
+// (EnforcementPolicy MinTime 5m, PermitWithoutStream false); the third
+// strike in a row earns GOAWAY ENHANCE_YOUR_CALM "too_many_pings", which
+// closes the connection and fails every stream on it. Strikes only reset
+// when the server sends headers or data, so a quiet stream (the health
+// Watch above) is exactly where frequent pings add up: with pings every
+// 10 s such a server closes the connection within a minute
+// (greeter-client/test/keepalive_default_test.go shows it; the fast check
+// is TestKeepaliveWithinDefaultPolicy).
 const (
-	// KeepaliveTime is how long a connection may hear nothing from its
-	// server before it sends an HTTP/2 PING, also while no call is open.
-	// 10 s is the shortest interval grpc-go allows a client, and twice
-	// greeter-server's enforcement minimum (5 s), so no delay in delivering
-	// pings can make this client look abusive (GOAWAY "too_many_pings").
-	KeepaliveTime = 10 * time.Second
+	// KeepaliveTime is how long a connection with a stream open may hear
+	// nothing from its server before it sends an HTTP/2 PING: 5 minutes,
+	// the shortest interval a server with gRPC's default enforcement
+	// accepts. grpc-go pings KeepaliveTime after the last frame it read,
+	// the previous ping's acknowledgement included, so pings reach the
+	// server at least KeepaliveTime apart however the network delays them.
+	// Keepalive stays on, although pings are rare, because that is what
+	// makes grpc-go set TCP_USER_TIMEOUT. (A NAT or load balancer that
+	// drops flows idle for less than 5 minutes, such as Azure Load
+	// Balancer's 4 by default, is not kept open by it; the next call there
+	// costs KeepaliveTimeout and a retry, unless it answers with a reset.)
+	KeepaliveTime = 5 * time.Minute
+	// KeepalivePermitWithoutStream is false: a connection with no stream
+	// open never pings, since a server with the default policy counts any
+	// such ping within 2 hours of the last one as a strike. The first call
+	// on such a connection checks it instead (see above).
+	KeepalivePermitWithoutStream = false
 	// KeepaliveTimeout is how long a PING may go unanswered before the
-	// connection is closed. grpc-go also sets it as the socket's
-	// TCP_USER_TIMEOUT: data sent and not acknowledged for this long closes
-	// the connection. That is what moves calls off a silent server: the
-	// calls open on it fail with UNAVAILABLE about 2 s after the first
-	// unacknowledged request, and the retry policy sends them to another
-	// replica, well within the default 10 s deadline. A network that loses
-	// every packet for 2 s (TCP retransmits at 0.2, 0.6 and 1.4 s) counts as
-	// down; that costs one reconnection, not a failed call.
+	// connection is closed, and, set by grpc-go as the socket's
+	// TCP_USER_TIMEOUT, how long data sent may go unacknowledged: the time
+	// after which the calls open on a silent server fail with UNAVAILABLE
+	// and are retried on another replica, well within the default 10 s
+	// deadline.
+	//
+	// It is a trade-off, set for a client near its servers (a data centre,
+	// a region). Linux retransmits an unacknowledged segment after about
+	// RTT + 200 ms, then after twice that, and so on; within 2 s that is 3
+	// retransmissions on a LAN (at 0.2, 0.6, 1.4 s), 2 on a 150 ms path
+	// (0.35, 1.05 s) and 1 on a 600 ms one (0.8 s). So 2 s without an
+	// acknowledgement means a dead server nearby, but only a few losses in
+	// a row on a lossy long-distance or mobile link, where it closes live
+	// connections: their unary calls are retried, their streams fail. A
+	// client far from its servers should set 10 to 20 s (gRPC's default is
+	// 20 s) and accept that a silent replica then costs a call that long,
+	// with deadlines longer than that plus a retry: nothing else moves
+	// calls off a silent replica (with 20 s, the fleet test's calls wait
+	// out a 6 s outage on it).
 	KeepaliveTimeout = 2 * time.Second
 	// ReconnectMaxDelay caps the backoff between attempts to reconnect to a
 	// replica. grpc-go's default, 120 s, could leave a replica that has come
@@ -166,6 +258,16 @@ const (
 	// and every 5 s if it refuses.
 	ReconnectMaxDelay = 5 * time.Second
 )
+
+// KeepaliveParams returns the keepalive settings of every connection:
+// KeepaliveTime, KeepaliveTimeout and KeepalivePermitWithoutStream.
+func KeepaliveParams() keepalive.ClientParameters {
+	return keepalive.ClientParameters{
+		Time:                KeepaliveTime,
+		Timeout:             KeepaliveTimeout,
+		PermitWithoutStream: KeepalivePermitWithoutStream,
+	}
+}
 
 // TokenRecheck is how often, at most, a call looks at --token-file for a
 // new token: one os.Stat per second costs nothing, even under bench, and
@@ -252,11 +354,7 @@ func (f *Factory) newClient(disableHealthCheck bool) (*grpc.ClientConn, error) {
 	dialOpts := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultServiceConfig(ServiceConfig),
-		grpc.WithKeepaliveParams(keepalive.ClientParameters{
-			Time:                KeepaliveTime,
-			Timeout:             KeepaliveTimeout,
-			PermitWithoutStream: true,
-		}),
+		grpc.WithKeepaliveParams(KeepaliveParams()),
 		grpc.WithConnectParams(grpc.ConnectParams{
 			Backoff:           reconnectBackoff,
 			MinConnectTimeout: 20 * time.Second, // grpc-go's default
