@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	"github.com/greeter-go/greeter/greeter-client/internal/cmd/hello"
 	"github.com/greeter-go/greeter/greeter-client/internal/conn"
@@ -40,8 +41,10 @@ type Options struct {
 	Duration    time.Duration // how long to run; 0 means until Total calls
 	Concurrency int
 	Connections int
-	Rate        float64 // calls per second over all workers; 0 is unlimited
+	Rate        float64 // calls per second scheduled over all workers; 0 is none
 	Warmup      int     // calls made first and not counted
+
+	progressEvery time.Duration // how often the progress line is drawn; 0 is every half second
 }
 
 // NewCmd returns the bench command. If runF is not nil it runs instead of
@@ -57,10 +60,23 @@ percentiles (p50, p90, p99, p99.9), a latency histogram and the calls per
 status code.
 
 The run stops after -n calls or after -d, whichever comes first (-n 1000 when
-neither is given). --warmup calls are made first and not counted. --rate caps
-the calls per second over all workers. Each call has the --timeout deadline.
-On a terminal a progress line is drawn on stderr. Ctrl-C ends the run early:
-the calls in flight finish, the report is printed, and bench exits 130.
+neither is given). --warmup calls are made first and not counted. Each call
+has the --timeout deadline. On a terminal a progress line is drawn on
+stderr. Ctrl-C ends the run early: the calls in flight finish, the report is
+printed, and bench exits 130.
+
+--rate sets a schedule over all workers: at --rate 200 a call is due every
+5ms, whatever the server does. A call that starts after its time, because
+every worker was still waiting for the server, is measured from the time it
+was due, so the calls a stalled server held up count in the percentiles
+instead of going unmeasured. The report says how many calls started more
+than 1ms late and by how much, and, with -d, how many calls were due before
+the end but never started.
+
+Latencies are kept in a histogram of fixed size (an HDR histogram, 3
+significant digits), so memory does not grow with the length of the run:
+each percentile is at most 0.1% above the exact value; min, mean and max are
+exact.
 
 The report goes to stdout (one JSON object with --output json). bench exits
 with 0 when every counted call succeeded, and 1 when some failed.`,
@@ -84,7 +100,7 @@ with 0 when every counted call succeeded, and 1 when some failed.`,
 	fl.DurationVarP(&opts.Duration, "duration", "d", 0, "how long to run (0: until -n calls)")
 	fl.IntVarP(&opts.Concurrency, "concurrency", "c", 10, "workers calling at the same time")
 	fl.IntVar(&opts.Connections, "connections", 1, "connections the workers share")
-	fl.Float64Var(&opts.Rate, "rate", 0, "at most this many calls per second (0: no limit)")
+	fl.Float64Var(&opts.Rate, "rate", 0, "calls per second to schedule over all workers (0: each worker calls again as soon as a call ends)")
 	fl.IntVar(&opts.Warmup, "warmup", 50, "calls made before measuring, not counted")
 	return cmd
 }
@@ -141,19 +157,15 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 
 	if opts.Warmup > 0 {
-		warm := &run{opts: opts, calls: calls, total: int64(opts.Warmup)}
-		warm.do(ctx)
+		warm := newRun(opts, calls, int64(opts.Warmup), 0)
+		warm.do(ctx, nil)
 	}
-	r := &run{opts: opts, calls: calls, total: int64(opts.Total)}
-	if opts.Rate > 0 {
-		r.limit = &limiter{every: time.Duration(float64(time.Second) / opts.Rate)}
-	}
-	stopProgress := func() {}
+	r := newRun(opts, calls, int64(opts.Total), opts.Rate)
+	var progress io.Writer
 	if opts.IO.ErrTTY {
-		stopProgress = r.progress(opts.IO.ErrOut)
+		progress = opts.IO.ErrOut
 	}
-	res := r.do(ctx)
-	stopProgress()
+	res := r.do(ctx, progress)
 	if err := res.print(opts); err != nil {
 		return err
 	}
@@ -161,7 +173,7 @@ func Run(ctx context.Context, opts *Options) error {
 		return ctx.Err()
 	}
 	if res.failed() > 0 {
-		return fmt.Errorf("%d of %d calls failed; see the status codes above", res.failed(), len(res.latencies))
+		return fmt.Errorf("%d of %d calls failed; see the status codes above", res.failed(), res.calls())
 	}
 	return nil
 }
@@ -170,69 +182,147 @@ func Run(ctx context.Context, opts *Options) error {
 type run struct {
 	opts  *Options
 	calls []invoker
-	total int64 // 0: until the duration ends
-	limit *limiter
+	total int64         // calls to make; 0: until the duration ends
+	every time.Duration // --rate's schedule: call k is due at start + k*every; 0: none
+	tally *tally
 
-	started       atomic.Int64
-	done, errored atomic.Int64
-	start         time.Time
+	// next counts the calls handed to workers, when total or the schedule
+	// needs them counted.
+	next atomic.Int64
+	// start and end (zero without -d) are set by do before it starts the
+	// goroutines that read them.
+	start, end time.Time
 }
 
-// do runs the workers until the phase ends and gathers their results.
-func (r *run) do(ctx context.Context) *result {
-	r.start = time.Now()
-	var end time.Time
-	if r.opts.Duration > 0 {
-		end = r.start.Add(r.opts.Duration)
+func newRun(opts *Options, calls []invoker, total int64, rate float64) *run {
+	r := &run{opts: opts, calls: calls, total: total}
+	if rate > 0 {
+		r.every = max(time.Duration(float64(time.Second)/rate), 1)
 	}
-	workers := make([]*result, r.opts.Concurrency)
+	r.tally = newTally(r.every > 0)
+	return r
+}
+
+// do runs the workers until the phase ends, with a progress line on
+// progress if it is not nil, and returns what they measured.
+func (r *run) do(ctx context.Context, progress io.Writer) *result {
+	r.start = time.Now()
+	if r.opts.Duration > 0 {
+		r.end = r.start.Add(r.opts.Duration)
+	}
+	stopProgress := func() {}
+	if progress != nil {
+		stopProgress = r.progress(progress)
+	}
 	var wg sync.WaitGroup
-	for i := range workers {
-		workers[i] = newResult()
-		wg.Go(func() { r.work(ctx, r.calls[i%len(r.calls)], end, workers[i]) })
+	for i := range r.opts.Concurrency {
+		call := r.calls[i%len(r.calls)]
+		wg.Go(func() { r.work(ctx, call) })
 	}
 	wg.Wait()
-	res := merge(workers)
-	res.elapsed = time.Since(r.start)
-	return res
+	elapsed := time.Since(r.start)
+	stopProgress()
+	return r.result(ctx, elapsed)
 }
 
-func (r *run) work(ctx context.Context, call invoker, end time.Time, res *result) {
+// work makes calls until the phase ends.
+//
+// With --rate, call k is due at start + k*every. A worker free before a
+// call's turn waits for it, and measures the call from when it starts. A
+// worker that gets a call after its turn, because every worker was busy
+// (the server is slow, or stalls), starts it at once and measures it from
+// its turn: the time the call waited for the server counts in its latency
+// instead of going unmeasured (coordinated omission). The schedule is
+// never reset, so the calls due during a stall are all made, late, as soon
+// as workers are free; with -d, the calls due but not started before the
+// end are counted as missed.
+func (r *run) work(ctx context.Context, call invoker) {
+	// A call already started runs to its end or its deadline even when
+	// the run is interrupted, so Ctrl-C stops bench without failing
+	// calls that were about to succeed.
+	callCtx := context.WithoutCancel(ctx)
 	timeout := r.opts.Factory.Options.Timeout
+	counted := r.total > 0 || r.every > 0
+	var b batch
+	defer b.flush(r.tally)
+	var wake *time.Timer // made on a worker's first wait and reused
+	defer func() {
+		if wake != nil {
+			wake.Stop()
+		}
+	}()
+	// now is when the worker became free: it decides whether the run is
+	// over and whether the next call is late.
+	now := time.Now()
 	for ctx.Err() == nil {
-		if r.total > 0 && r.started.Add(1) > r.total {
+		var turn time.Time // set if the call is late: measured from it
+		if counted {
+			k := r.next.Add(1) - 1
+			if r.total > 0 && k >= r.total {
+				return
+			}
+			if r.every > 0 {
+				due := r.start.Add(time.Duration(k) * r.every)
+				if !r.end.IsZero() && !due.Before(r.end) {
+					return
+				}
+				if now.Before(due) {
+					if !sleepUntil(ctx, &wake, due) {
+						return
+					}
+				} else {
+					turn = due
+				}
+			}
+		}
+		if !r.end.IsZero() && !now.Before(r.end) {
 			return
 		}
-		if !end.IsZero() && !time.Now().Before(end) {
-			return
-		}
-		if r.limit != nil && r.limit.wait(ctx, end) != nil {
-			return
-		}
-		// A call already started runs to its end or its deadline even when
-		// the run is interrupted, so Ctrl-C stops bench without failing
-		// calls that were about to succeed.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+		cctx, cancel := context.WithTimeout(callCtx, timeout)
 		t0 := time.Now()
 		err := call(cctx)
-		lat := time.Since(t0)
+		now = time.Now()
 		cancel()
-		res.add(lat, err)
-		r.done.Add(1)
-		if err != nil {
-			r.errored.Add(1)
+		s := sample{latency: now.Sub(t0), code: status.Code(err)}
+		if !turn.IsZero() {
+			s.latency = now.Sub(turn)
+			if late := t0.Sub(turn); late > lateAfter {
+				s.late = late
+			}
 		}
+		b.add(r.tally, s, now)
 	}
 }
 
-// progress draws a progress line on w every half second until the
+// sleepUntil waits until t on *timer, which it makes on first use, and
+// reports whether it got there before ctx ended.
+func sleepUntil(ctx context.Context, timer **time.Timer, t time.Time) bool {
+	d := time.Until(t)
+	if *timer == nil {
+		*timer = time.NewTimer(d)
+	} else {
+		(*timer).Reset(d)
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-(*timer).C:
+		return true
+	}
+}
+
+// progress draws a progress line on w every progressEvery until the
 // returned function is called; that function waits for the drawing to stop
 // and clears the line.
 func (r *run) progress(w io.Writer) func() {
+	every := r.opts.progressEvery
+	if every == 0 {
+		every = 500 * time.Millisecond
+	}
 	stop, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(stopped)
-		tick := time.NewTicker(500 * time.Millisecond)
+		tick := time.NewTicker(every)
 		defer tick.Stop()
 		for {
 			select {
@@ -240,45 +330,15 @@ func (r *run) progress(w io.Writer) func() {
 				fmt.Fprint(w, "\r\033[K")
 				return
 			case <-tick.C:
-				done, elapsed := r.done.Load(), time.Since(r.start)
+				done, failed := r.tally.counts()
+				elapsed := time.Since(r.start)
 				line := fmt.Sprintf("%d calls", done)
 				if r.total > 0 {
 					line = fmt.Sprintf("%d/%d calls", done, r.total)
 				}
-				fmt.Fprintf(w, "\r\033[K%s, %d errors, %.0f calls/s, %s", line, r.errored.Load(), float64(done)/elapsed.Seconds(), elapsed.Round(time.Second))
+				fmt.Fprintf(w, "\r\033[K%s, %d errors, %.0f calls/s, %s", line, failed, float64(done)/elapsed.Seconds(), elapsed.Round(time.Second))
 			}
 		}
 	}()
 	return func() { close(stop); <-stopped }
-}
-
-// limiter spaces calls evenly, shared by all workers.
-type limiter struct {
-	mu    sync.Mutex
-	next  time.Time
-	every time.Duration
-}
-
-// wait blocks until the caller's turn; it fails if ctx ends or the turn
-// would come after end (when end is set).
-func (l *limiter) wait(ctx context.Context, end time.Time) error {
-	l.mu.Lock()
-	now := time.Now()
-	if l.next.Before(now) {
-		l.next = now
-	}
-	turn := l.next
-	l.next = l.next.Add(l.every)
-	l.mu.Unlock()
-	if !end.IsZero() && turn.After(end) {
-		return context.DeadlineExceeded
-	}
-	t := time.NewTimer(time.Until(turn))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -69,6 +73,9 @@ func TestRun(t *testing.T) {
 			t.Errorf("bench report %q, want it to contain %q", out, want)
 		}
 	}
+	if strings.Contains(out.String(), "Rate:") {
+		t.Errorf("bench report %q without --rate, want no Rate line", out)
+	}
 }
 
 func TestRunJSONErrorsAndRate(t *testing.T) {
@@ -116,6 +123,9 @@ func TestRunDuration(t *testing.T) {
 	if !strings.Contains(out.String(), "0 failed") {
 		t.Errorf("bench -d 200ms report %q, want no failures", out)
 	}
+	if !strings.Contains(out.String(), "  Rate:         500 calls/s asked; ") {
+		t.Errorf("bench -d 200ms --rate 500 report %q, want a line on how the schedule was kept", out)
+	}
 }
 
 func TestRunUsage(t *testing.T) {
@@ -146,6 +156,180 @@ func TestRunProgress(t *testing.T) {
 	}
 }
 
+// TestRunProgressFirstCallInFlight checks that the progress line is drawn
+// while the first call is still in flight: the server holds that call until
+// the line appears. The progress goroutine then reads the run's state before
+// any call has ended, so under -race this also checks that nothing it reads
+// is written without synchronization once it runs. The line is drawn every
+// millisecond, so that it reads that state before unrelated synchronization
+// (a pool, a timer) can hide a race from the detector.
+func TestRunProgressFirstCallInFlight(t *testing.T) {
+	t.Parallel()
+	errOut := newFirstWrite()
+	hold := grpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		select {
+		case <-errOut.written:
+			return handler(ctx, req)
+		case <-ctx.Done():
+			return nil, status.Error(codes.DeadlineExceeded, "no progress line was drawn while this call was held")
+		}
+	})
+	addr := greetertest.Start(t, hold)
+	ios, _, _, _ := iostreams.Test()
+	ios.Out, ios.ErrOut, ios.ErrTTY = &strings.Builder{}, errOut, true
+	f := &conn.Factory{Options: conn.Options{Addr: addr, Timeout: 5 * time.Second, ConnectTimeout: 5 * time.Second, Output: "text", API: greeter.APIGreeterV1}}
+	opts := &bench.Options{IO: ios, Factory: f, Method: bench.MethodHello, Name: "bench", Total: 1, Concurrency: 1, Connections: 1}
+	bench.SetProgressEvery(opts, time.Millisecond)
+	if err := bench.Run(context.Background(), opts); err != nil {
+		t.Fatalf("bench -n 1 with the call held until the progress line: %v", err)
+	}
+	if got := errOut.String(); !strings.Contains(got, "0/1 calls") {
+		t.Errorf("stderr %q, want a progress line with 0/1 calls drawn while the call was held", got)
+	}
+}
+
+// firstWrite is a terminal's stderr that closes written at its first write.
+type firstWrite struct {
+	written chan struct{}
+	once    sync.Once
+	mu      sync.Mutex
+	buf     strings.Builder
+}
+
+func newFirstWrite() *firstWrite { return &firstWrite{written: make(chan struct{})} }
+
+func (w *firstWrite) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	defer w.once.Do(func() { close(w.written) })
+	return w.buf.Write(p)
+}
+
+func (w *firstWrite) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// stall is a server interceptor that stalls the server for d when it gets
+// its at-th call: that call, and every call that arrives before the stall
+// ends, is answered only then, as when a server pauses (a long GC, a full
+// disk, a lock held too long).
+type stall struct {
+	at    int64
+	d     time.Duration
+	calls atomic.Int64
+	mu    sync.Mutex
+	until time.Time
+}
+
+func (s *stall) intercept(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	s.mu.Lock()
+	if s.calls.Add(1) == s.at {
+		s.until = time.Now().Add(s.d)
+	}
+	until := s.until
+	s.mu.Unlock()
+	if wait := time.Until(until); wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return handler(ctx, req)
+}
+
+// TestRunRateStall checks that --rate measures what a stalled server does to
+// the calls due while it stalls (coordinated omission): at 200 calls/s for
+// 3s, the server stalls for 1s after the 200th call. Every call due then is
+// still made, as soon as a worker is free, and measured from the time it was
+// due, so about a third of the calls wait up to a second and p99 shows the
+// stall. Resetting the schedule instead would make 4 calls see the stall,
+// skip the 200 due meanwhile and report a p99 of a millisecond.
+func TestRunRateStall(t *testing.T) {
+	t.Parallel()
+	s := &stall{at: 200, d: time.Second}
+	addr := greetertest.Start(t, grpc.UnaryInterceptor(s.intercept))
+	ios, _, _, _ := iostreams.Test()
+	out := &strings.Builder{}
+	ios.Out = out
+	f := &conn.Factory{Options: conn.Options{Addr: addr, Timeout: 5 * time.Second, ConnectTimeout: 5 * time.Second, Output: "json", API: greeter.APIGreeterV1}}
+	opts := &bench.Options{IO: ios, Factory: f, Method: bench.MethodHello, Name: "bench", Duration: 3 * time.Second, Rate: 200, Concurrency: 4, Connections: 1}
+	if err := bench.Run(context.Background(), opts); err != nil {
+		t.Fatalf("bench -d 3s --rate 200: %v", err)
+	}
+	var report struct {
+		Calls   int                `json:"calls"`
+		Latency map[string]float64 `json:"latency"`
+		Rate    struct {
+			LateCalls int     `json:"late_calls"`
+			LateMax   float64 `json:"late_max_ms"`
+			LateP99   float64 `json:"late_p99_ms"`
+			Missed    int     `json:"missed_calls"`
+		} `json:"rate"`
+	}
+	if err := json.Unmarshal([]byte(out.String()), &report); err != nil {
+		t.Fatalf("bench --output json printed %q: %v", out, err)
+	}
+	t.Logf("bench -d 3s --rate 200, a 1s stall: %d calls, p50 %.1f ms, p99 %.1f ms, max %.1f ms, %+v",
+		report.Calls, report.Latency["p50_ms"], report.Latency["p99_ms"], report.Latency["max_ms"], report.Rate)
+	if p99 := report.Latency["p99_ms"]; p99 < 500 {
+		t.Errorf("bench --rate 200 with a 1s stall: p99 %.1f ms, want at least 500 ms: the calls due during the stall waited for it", p99)
+	}
+	if report.Calls+report.Rate.Missed != 600 {
+		t.Errorf("bench -d 3s --rate 200: %d calls and %d missed, want the 600 that were due", report.Calls, report.Rate.Missed)
+	}
+	// About 200 calls were due during the stall (the 4 in flight when it
+	// began started on time); a busy machine can make more late.
+	if r := report.Rate; r.LateCalls < 150 || r.LateMax < 900 {
+		t.Errorf("bench --rate 200 with a 1s stall: %+v, want at least 150 late calls, by up to about 1000 ms", r)
+	}
+}
+
+// TestRunRateMissed checks that with -d, the calls due that no worker could
+// start before the end are counted, not dropped unseen: one worker against a
+// server that takes 10ms a call cannot keep 1000 calls/s, so of the 300 calls
+// due in 300ms it makes about 30, each late, and misses the rest.
+func TestRunRateMissed(t *testing.T) {
+	t.Parallel()
+	slow := grpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		t := time.NewTimer(10 * time.Millisecond)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return handler(ctx, req)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	})
+	addr := greetertest.Start(t, slow)
+	ios, _, _, _ := iostreams.Test()
+	out := &strings.Builder{}
+	ios.Out = out
+	f := &conn.Factory{Options: conn.Options{Addr: addr, Timeout: 5 * time.Second, ConnectTimeout: 5 * time.Second, Output: "json", API: greeter.APIGreeterV1}}
+	opts := &bench.Options{IO: ios, Factory: f, Method: bench.MethodHello, Name: "bench", Duration: 300 * time.Millisecond, Rate: 1000, Concurrency: 1, Connections: 1}
+	if err := bench.Run(context.Background(), opts); err != nil {
+		t.Fatalf("bench -d 300ms --rate 1000 -c 1: %v", err)
+	}
+	var report struct {
+		Calls int `json:"calls"`
+		Rate  struct {
+			LateCalls int `json:"late_calls"`
+			Missed    int `json:"missed_calls"`
+		} `json:"rate"`
+	}
+	if err := json.Unmarshal([]byte(out.String()), &report); err != nil {
+		t.Fatalf("bench --output json printed %q: %v", out, err)
+	}
+	if r := report.Rate; report.Calls+r.Missed != 300 || report.Calls > 100 || r.LateCalls < report.Calls-1 {
+		t.Errorf("bench -d 300ms --rate 1000 -c 1 on a 10ms server: %d calls, %+v; want the 300 due split into calls and missed ones, at most 100 calls, all late but the first",
+			report.Calls, r)
+	}
+}
+
 // TestRunInterrupted checks that an interrupted run (Ctrl-C) lets the calls in
 // flight finish, so none of them is reported as failed, prints its report and
 // returns the interruption.
@@ -169,5 +353,24 @@ func TestRunInterrupted(t *testing.T) {
 	}
 	if report.Calls == 0 || report.Failed != 0 {
 		t.Errorf("interrupted bench: %d calls, %d failed (%v), want some calls and none failed", report.Calls, report.Failed, report.StatusCodes)
+	}
+}
+
+// BenchmarkRun measures bench's own cost per call, with the in-process
+// server in the same process: compare runs by allocs/op, and profile with
+// -cpuprofile to see where a call's CPU goes.
+func BenchmarkRun(b *testing.B) {
+	for _, rate := range []float64{0, 2000} {
+		b.Run(fmt.Sprintf("rate=%g", rate), func(b *testing.B) {
+			ios, _, _, _ := iostreams.Test()
+			addr := greetertest.Start(b)
+			f := &conn.Factory{Options: conn.Options{Addr: addr, Timeout: 5 * time.Second, ConnectTimeout: 5 * time.Second, Output: "text", API: greeter.APIGreeterV1}}
+			opts := &bench.Options{IO: ios, Factory: f, Method: bench.MethodHello, Name: "bench", Total: b.N, Concurrency: 10, Connections: 1, Rate: rate}
+			b.ReportAllocs()
+			b.ResetTimer()
+			if err := bench.Run(context.Background(), opts); err != nil {
+				b.Fatal(err)
+			}
+		})
 	}
 }

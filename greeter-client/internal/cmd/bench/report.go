@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -8,59 +9,71 @@ import (
 	"strings"
 	"time"
 
+	"github.com/HdrHistogram/hdrhistogram-go"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/greeter-go/greeter/greeter-client/internal/output"
 )
 
-// result holds what one worker, or all of them, measured.
+// result is what a run measured.
 type result struct {
-	latencies []time.Duration
-	codes     map[codes.Code]int
-	elapsed   time.Duration
+	latency       *hdrhistogram.Histogram
+	min, max, avg time.Duration
+	codes         map[codes.Code]int64
+	elapsed       time.Duration
+
+	// With --rate: the calls per second asked for, the lateness of the
+	// calls that started late, and the calls due before the end of a -d
+	// run that were never started.
+	rate    float64
+	late    *hdrhistogram.Histogram
+	lateMax time.Duration
+	missed  int64
 }
 
-func newResult() *result { return &result{codes: map[codes.Code]int{}} }
-
-func (r *result) add(lat time.Duration, err error) {
-	r.latencies = append(r.latencies, lat)
-	r.codes[status.Code(err)]++
-}
-
-func (r *result) failed() int { return len(r.latencies) - r.codes[codes.OK] }
-
-func merge(parts []*result) *result {
-	all := newResult()
-	for _, p := range parts {
-		all.latencies = append(all.latencies, p.latencies...)
-		for c, n := range p.codes {
-			all.codes[c] += n
+// result gathers what the workers of r measured; they have all returned.
+func (r *run) result(ctx context.Context, elapsed time.Duration) *result {
+	t := r.tally
+	res := &result{latency: t.latency, min: t.min, max: t.max, codes: map[codes.Code]int64{}, elapsed: elapsed, late: t.late, lateMax: t.lateMax}
+	if n := t.latency.TotalCount(); n > 0 {
+		res.avg = t.sum / time.Duration(n)
+	}
+	for c, n := range t.byCode {
+		if n > 0 {
+			res.codes[codes.Code(c)] = n
 		}
 	}
-	slices.Sort(all.latencies)
-	return all
+	for c, n := range t.otherCodes {
+		res.codes[c] = n
+	}
+	if r.every > 0 {
+		res.rate = r.opts.Rate
+		if !r.end.IsZero() && ctx.Err() == nil {
+			due := int64((r.opts.Duration + r.every - 1) / r.every)
+			if r.total > 0 {
+				due = min(due, r.total)
+			}
+			res.missed = max(due-res.calls(), 0)
+		}
+	}
+	return res
 }
 
-// percentile returns the latency below which fraction p of the calls fall.
+func (r *result) calls() int64 { return r.latency.TotalCount() }
+
+func (r *result) failed() int64 { return r.calls() - r.codes[codes.OK] }
+
+// percentile returns the latency below which fraction p of the calls fall:
+// the value of rank round(p*calls), at most maxRelErr above the exact one.
 func (r *result) percentile(p float64) time.Duration {
-	if len(r.latencies) == 0 {
-		return 0
-	}
-	i := int(math.Ceil(p*float64(len(r.latencies)))) - 1
-	return r.latencies[max(i, 0)]
+	return quantile(r.latency, p, r.max)
 }
 
-func (r *result) mean() time.Duration {
-	if len(r.latencies) == 0 {
-		return 0
-	}
-	var sum time.Duration
-	for _, l := range r.latencies {
-		sum += l
-	}
-	return sum / time.Duration(len(r.latencies))
+// quantile returns h's value at fraction p, which is the top of a bucket:
+// no more than hi, the exact largest value.
+func quantile(h *hdrhistogram.Histogram, p float64, hi time.Duration) time.Duration {
+	return min(time.Duration(h.ValueAtQuantile(100*p)), hi)
 }
 
 var percentiles = []struct {
@@ -71,27 +84,31 @@ var percentiles = []struct {
 // bucket is one bar of the latency histogram: the calls at most upTo.
 type bucket struct {
 	upTo  time.Duration
-	count int
+	count int64
 }
 
-// histogram splits min..max into n equal buckets.
+// histogram splits min..max into n equal buckets. A call goes in the bucket
+// of its value in the HDR histogram, which is at most 0.1% below it.
 func (r *result) histogram(n int) []bucket {
-	if len(r.latencies) == 0 {
+	if r.calls() == 0 {
 		return nil
 	}
-	lo, hi := r.latencies[0], r.latencies[len(r.latencies)-1]
+	lo, hi := r.min, r.max
 	width := (hi - lo) / time.Duration(n)
 	if width <= 0 {
-		return []bucket{{upTo: hi, count: len(r.latencies)}}
+		return []bucket{{upTo: hi, count: r.calls()}}
 	}
 	bs := make([]bucket, n)
 	for i := range bs {
 		bs[i].upTo = lo + width*time.Duration(i+1)
 	}
 	bs[n-1].upTo = hi
-	for _, l := range r.latencies {
-		i := min(int((l-lo)/width), n-1)
-		bs[i].count++
+	for _, bar := range r.latency.Distribution() {
+		if bar.Count == 0 {
+			continue
+		}
+		i := min(max(int((time.Duration(bar.From)-lo)/width), 0), n-1)
+		bs[i].count += bar.Count
 	}
 	return bs
 }
@@ -100,7 +117,7 @@ func (r *result) throughput() float64 {
 	if r.elapsed <= 0 {
 		return 0
 	}
-	return float64(len(r.latencies)) / r.elapsed.Seconds()
+	return float64(r.calls()) / r.elapsed.Seconds()
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -112,15 +129,18 @@ func (r *result) print(opts *Options) error {
 	w := opts.IO.Out
 	fmt.Fprintf(w, "Summary:\n")
 	fmt.Fprintf(w, "  Method:       %s on %s (%s)\n", opts.Method, opts.Factory.Options.Addr, opts.Factory.Options.API)
-	fmt.Fprintf(w, "  Calls:        %d, %d failed (%d warm-up calls not counted)\n", len(r.latencies), r.failed(), opts.Warmup)
+	fmt.Fprintf(w, "  Calls:        %d, %d failed (%d warm-up calls not counted)\n", r.calls(), r.failed(), opts.Warmup)
 	fmt.Fprintf(w, "  Workers:      %d on %d connection(s)\n", opts.Concurrency, opts.Connections)
 	fmt.Fprintf(w, "  Duration:     %s\n", r.elapsed.Round(time.Millisecond))
 	fmt.Fprintf(w, "  Throughput:   %.1f calls/s\n", r.throughput())
-	if len(r.latencies) == 0 {
+	if r.rate > 0 {
+		fmt.Fprintf(w, "  Rate:         %s\n", r.schedule())
+	}
+	if r.calls() == 0 {
 		return nil
 	}
 	fmt.Fprintf(w, "\nLatency (ms):\n")
-	fmt.Fprintf(w, "  min %.3f  mean %.3f  max %.3f\n", ms(r.latencies[0]), ms(r.mean()), ms(r.latencies[len(r.latencies)-1]))
+	fmt.Fprintf(w, "  min %.3f  mean %.3f  max %.3f\n", ms(r.min), ms(r.avg), ms(r.max))
 	for _, p := range percentiles {
 		fmt.Fprintf(w, "  %-6s %.3f\n", p.name, ms(r.percentile(p.p)))
 	}
@@ -133,9 +153,24 @@ func (r *result) print(opts *Options) error {
 	return nil
 }
 
+// schedule says how well --rate's schedule was kept.
+func (r *result) schedule() string {
+	line := fmt.Sprintf("%g calls/s asked; ", r.rate)
+	if n := r.late.TotalCount(); n == 0 {
+		line += fmt.Sprintf("no call started more than %s late", lateAfter)
+	} else {
+		line += fmt.Sprintf("%d calls started more than %s late, by up to %.3f ms (p99 %.3f ms)",
+			n, lateAfter, ms(r.lateMax), ms(quantile(r.late, 0.99, r.lateMax)))
+	}
+	if r.missed > 0 {
+		line += fmt.Sprintf("; %d calls due before the end were never started", r.missed)
+	}
+	return line
+}
+
 func (r *result) printHistogram(w io.Writer) {
 	bs := r.histogram(10)
-	most := 0
+	var most int64
 	for _, b := range bs {
 		most = max(most, b.count)
 	}
@@ -159,10 +194,7 @@ func (r *result) printJSON(opts *Options) error {
 	for c, n := range r.codes {
 		byCode[c.String()] = n
 	}
-	lat := map[string]any{"min_ms": 0.0, "mean_ms": ms(r.mean()), "max_ms": 0.0}
-	if len(r.latencies) > 0 {
-		lat["min_ms"], lat["max_ms"] = ms(r.latencies[0]), ms(r.latencies[len(r.latencies)-1])
-	}
+	lat := map[string]any{"min_ms": ms(r.min), "mean_ms": ms(r.avg), "max_ms": ms(r.max)}
 	for _, p := range percentiles {
 		lat[strings.ReplaceAll(p.name, ".", "_")+"_ms"] = ms(r.percentile(p.p))
 	}
@@ -170,12 +202,20 @@ func (r *result) printJSON(opts *Options) error {
 	for _, b := range r.histogram(10) {
 		hist = append(hist, map[string]any{"up_to_ms": ms(b.upTo), "calls": b.count})
 	}
-	s, err := structpb.NewStruct(map[string]any{
-		"method": opts.Method, "calls": len(r.latencies), "failed": r.failed(),
+	report := map[string]any{
+		"method": opts.Method, "calls": r.calls(), "failed": r.failed(),
 		"warmup_calls": opts.Warmup, "concurrency": opts.Concurrency, "connections": opts.Connections,
 		"duration_s": r.elapsed.Seconds(), "calls_per_second": r.throughput(),
 		"latency": lat, "histogram": hist, "status_codes": byCode,
-	})
+	}
+	if r.rate > 0 {
+		report["rate"] = map[string]any{
+			"calls_per_second": r.rate, "late_calls": r.late.TotalCount(),
+			"late_max_ms": ms(r.lateMax), "late_p99_ms": ms(quantile(r.late, 0.99, r.lateMax)),
+			"missed_calls": r.missed,
+		}
+	}
+	s, err := structpb.NewStruct(report)
 	if err != nil {
 		return err
 	}
