@@ -66,9 +66,8 @@ const (
 	// MaxConnections caps the connections one server holds at once, on both
 	// listeners together; a connection over the cap is closed as soon as it
 	// is accepted, and the server logs once that it is full. An idle
-	// connection costs about 21
-	// KiB (scripts/bench-report.sh), so 5000 cost about 105 MiB, which fits
-	// with room to spare in a 256 MiB container; a fleet of clients that
+	// connection costs about 21-26 KiB (scripts/bench-report.sh), so 5000
+	// cost at most about 130 MiB, which fits in a 256 MiB container; a fleet of clients that
 	// needs more should get more replicas, which round_robin clients spread
 	// their connections over.
 	MaxConnections = 5000
