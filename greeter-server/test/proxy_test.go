@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/greeter-go/greeter/greeter-server/internal/testlog"
 	"github.com/greeter-go/greeter/greeter-server/internal/testproc"
 )
 
@@ -201,7 +202,7 @@ func buildClient(t *testing.T) string {
 // proxy is a running haproxy.
 type proxy struct {
 	addr string
-	log  *syncBuffer
+	log  *testlog.Buffer
 }
 
 // startProxy runs haproxy in the foreground with the configuration cfg,
@@ -213,7 +214,7 @@ func startProxy(t *testing.T, haproxy, cfg, backend string) proxy {
 	// A free port can be taken between freeAddr and haproxy's bind: try
 	// another one then.
 	for attempt := 1; ; attempt++ {
-		p := proxy{addr: freeAddr(t), log: new(syncBuffer)}
+		p := proxy{addr: freeAddr(t), log: new(testlog.Buffer)}
 		cmd := exec.Command(haproxy, "-f", cfg, "-db")
 		cmd.Env = append(testproc.EnvironWithoutGreeter(), "GREETER_PROXY_BIND="+p.addr, "GREETER_HTTP_BACKEND="+backend)
 		cmd.Stdout, cmd.Stderr = p.log, p.log
@@ -319,23 +320,4 @@ func waitForCalls(t *testing.T, srv server, n int) {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer that a process may write while the test
-// reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/greeter-go/greeter/greeter-server/internal/testlog"
 )
 
 // badPolicies are policies grpc-go's authz refuses; ParsePolicy must too.
@@ -76,8 +78,8 @@ func TestPolicyReload(t *testing.T) {
 		t.Fatal("a broken policy file at the start was accepted")
 	}
 	write(allowOnly("/a.S/One"))
-	logs := &syncBuffer{}
-	g, err := New(Config{PolicyFile: file, Logger: logs.logger()})
+	logs := &testlog.Buffer{}
+	g, err := New(Config{PolicyFile: file, Logger: newLogger(logs)})
 	if err != nil {
 		t.Fatal(err)
 	}

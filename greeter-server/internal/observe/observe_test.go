@@ -1,13 +1,11 @@
 package observe_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +19,7 @@ import (
 	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
 
 	"github.com/greeter-go/greeter/greeter-server/internal/observe"
+	"github.com/greeter-go/greeter/greeter-server/internal/testlog"
 )
 
 func TestMain(m *testing.M) {
@@ -41,24 +40,6 @@ func (panicky) SayHello(_ context.Context, req *greeterv1.SayHelloRequest) (*gre
 
 func (panicky) SayHelloStream(*greeterv1.SayHelloStreamRequest, greeterv1.GreeterService_SayHelloStreamServer) error {
 	panic("boom")
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // serve runs panicky behind the observe interceptors, logging to w at level,
@@ -86,7 +67,7 @@ func serve(t *testing.T, w io.Writer, level slog.Level) greeterv1.GreeterService
 
 func TestPanicBecomesInternalAndServerKeepsServing(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs testlog.Buffer
 	client := serve(t, &logs, slog.LevelInfo)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -121,7 +102,7 @@ func TestAccessLog(t *testing.T) {
 		{level: slog.LevelInfo, want: nil},
 	}
 	for _, tt := range tests {
-		var logs syncBuffer
+		var logs testlog.Buffer
 		client := serve(t, &logs, tt.level)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_, err := client.SayHello(ctx, &greeterv1.SayHelloRequest{Name: "you"})

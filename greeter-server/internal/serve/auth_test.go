@@ -25,6 +25,7 @@ import (
 
 	"github.com/greeter-go/greeter/greeter-server/internal/auth/authtest"
 	"github.com/greeter-go/greeter/greeter-server/internal/serve"
+	"github.com/greeter-go/greeter/greeter-server/internal/testlog"
 )
 
 // testPolicy lets ann call everything, bob only SayHello, and no one whose
@@ -159,7 +160,7 @@ func bearer(token string, kv ...string) metadata.MD {
 func TestAuthEveryProtocol(t *testing.T) {
 	t.Parallel()
 	iss := authtest.NewIssuer(t)
-	var logs syncBuffer
+	var logs testlog.Buffer
 	s := start(t, serve.Config{
 		Auth:   serve.AuthConfig{OIDCIssuer: iss.URL, OIDCAudience: "greeter", PolicyFile: writePolicy(t, testPolicy)},
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

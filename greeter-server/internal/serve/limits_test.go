@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +24,7 @@ import (
 	"github.com/greeter-go/greeter/greeter-api/helloworld"
 
 	"github.com/greeter-go/greeter/greeter-server/internal/serve"
+	"github.com/greeter-go/greeter/greeter-server/internal/testlog"
 )
 
 // h2 is a raw HTTP/2 client connection, for what a gRPC library would not do.
@@ -329,31 +329,13 @@ func TestCallLifetime(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestMaxConnections fills the server to its connection cap: the next
 // connection is closed at once and the server says so, once; when one
 // closes, a new one is served, and the server says that too.
 func TestMaxConnections(t *testing.T) {
 	t.Parallel()
 	const limit = 3
-	var log syncBuffer
+	var log testlog.Buffer
 	s := start(t, serve.Config{Limits: serve.Limits{MaxConnections: limit}, Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	var held []*grpc.ClientConn
 	for range limit {

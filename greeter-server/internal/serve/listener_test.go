@@ -19,6 +19,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
+
+	"github.com/greeter-go/greeter/greeter-server/internal/testlog"
 )
 
 // acceptError is the error Accept returns when accept(2) fails with errno.
@@ -89,24 +91,6 @@ func (l *flakyListener) counts() (failed, afterClose int) {
 	return l.failed, l.afterClose
 }
 
-// lockedBuffer is a bytes.Buffer safe for a logger and a test to share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // listenerKind is one of the server's listeners: how it is served, and a
 // call on a new connection to it.
 type listenerKind struct {
@@ -158,7 +142,7 @@ func callConnect(t *testing.T, addr string) error {
 // wraps it in, logging into log; the server is shut down when the test
 // ends. It returns the capped listener, and a channel that is closed when
 // Serve has returned.
-func serveFlaky(t *testing.T, kind listenerKind, lis *flakyListener, log *lockedBuffer) (*capListener, <-chan struct{}) {
+func serveFlaky(t *testing.T, kind listenerKind, lis *flakyListener, log *testlog.Buffer) (*capListener, <-chan struct{}) {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(log, nil))
 	srv, err := New(Config{Logger: logger})
@@ -205,7 +189,7 @@ func TestAcceptErrorsAreWaitedOut(t *testing.T) {
 					errs = append(errs, acceptError(errno))
 				}
 				lis := newFlakyListener(t)
-				var log lockedBuffer
+				var log testlog.Buffer
 				lis.fail(errs...)
 				_, served := serveFlaky(t, kind, lis, &log)
 				addr := lis.Addr().String()
@@ -270,7 +254,7 @@ func TestAcceptCloseWhileBackingOff(t *testing.T) {
 			t.Parallel()
 			lis := newFlakyListener(t)
 			lis.forever = acceptError(syscall.EMFILE)
-			var log lockedBuffer
+			var log testlog.Buffer
 			capped, served := serveFlaky(t, kind, lis, &log)
 			// After 9 errors the server waits acceptBackoffMax before
 			// trying again; close it during that wait.

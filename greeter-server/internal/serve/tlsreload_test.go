@@ -22,6 +22,7 @@ import (
 	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
 
 	"github.com/greeter-go/greeter/greeter-server/internal/serve"
+	"github.com/greeter-go/greeter/greeter-server/internal/testlog"
 	"github.com/greeter-go/greeter/greeter-server/internal/testpki"
 )
 
@@ -190,7 +191,7 @@ func servesEventually(t *testing.T, addr string, client *tls.Config, want testpk
 }
 
 // logsEventually waits until a line of log holds all of parts.
-func logsEventually(t *testing.T, log *syncBuffer, parts ...string) {
+func logsEventually(t *testing.T, log *testlog.Buffer, parts ...string) {
 	t.Helper()
 	eventually(t, fmt.Sprintf("a log line with %q", parts), func() error {
 	lines:
@@ -309,7 +310,7 @@ func TestTLSReload(t *testing.T) {
 
 			d := newTLSDir(t, swap)
 			d.write(pair(t, a))
-			var log syncBuffer
+			var log testlog.Buffer
 			s := start(t, serve.Config{
 				Limits: serve.Limits{TLSReloadInterval: reloadInterval},
 				TLS:    serve.TLSFiles{Cert: d.path(certName), Key: d.path(keyName)},
@@ -341,7 +342,7 @@ func TestTLSReloadClientCA(t *testing.T) {
 
 			d := newTLSDir(t, swap)
 			d.write(merge(pair(t, serverCert), caFile(t, oldCA)))
-			var log syncBuffer
+			var log testlog.Buffer
 			s := start(t, serve.Config{
 				Limits: serve.Limits{TLSReloadInterval: reloadInterval},
 				TLS:    serve.TLSFiles{Cert: d.path(certName), Key: d.path(keyName), ClientCA: d.path(caName)},
@@ -382,7 +383,7 @@ func TestTLSReloadKeepsLastGood(t *testing.T) {
 
 	d := newTLSDir(t, false)
 	d.write(merge(pair(t, a), caFile(t, clientCA)))
-	var log syncBuffer
+	var log testlog.Buffer
 	s := start(t, serve.Config{
 		Limits: serve.Limits{TLSReloadInterval: reloadInterval},
 		TLS:    serve.TLSFiles{Cert: d.path(certName), Key: d.path(keyName), ClientCA: d.path(caName)},
@@ -487,7 +488,7 @@ func TestTLSReloadRefusesInvalidCertificates(t *testing.T) {
 	client := &tls.Config{RootCAs: ca.Pool()}
 	d := newTLSDir(t, true)
 	d.write(pair(t, a))
-	var log syncBuffer
+	var log testlog.Buffer
 	metricsAddr := freeLoopbackAddr(t)
 	s := start(t, serve.Config{
 		Limits:      serve.Limits{TLSReloadInterval: reloadInterval},

@@ -1,7 +1,6 @@
 package serve_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
@@ -31,25 +29,8 @@ import (
 
 	"github.com/greeter-go/greeter/greeter-server/internal/serve"
 	"github.com/greeter-go/greeter/greeter-server/internal/telemetry"
+	"github.com/greeter-go/greeter/greeter-server/internal/testlog"
 )
-
-// lockedBuffer is a bytes.Buffer safe for the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestTracing runs a server with tracing, metrics and the access log on,
 // and calls it from a client that traces too, as greeter-client does: each
@@ -64,7 +45,7 @@ func TestTracing(t *testing.T) {
 	serverSpans := tracetest.NewInMemoryExporter()
 	tracing := telemetry.New(sdktrace.WithSyncer(serverSpans),
 		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())))
-	var logs lockedBuffer
+	var logs testlog.Buffer
 	logger := slog.New(telemetry.LogHandler(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	srv, err := serve.New(serve.Config{Tracing: tracing, Logger: logger, MetricsAddr: "unused:0"})
 	if err != nil {

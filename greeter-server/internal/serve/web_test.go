@@ -20,6 +20,7 @@ import (
 	"github.com/greeter-go/greeter/greeter-api/helloworld"
 
 	"github.com/greeter-go/greeter/greeter-server/internal/serve"
+	"github.com/greeter-go/greeter/greeter-server/internal/testlog"
 )
 
 // httpClient returns an HTTP client for the tests: HTTP/1.1 only, or HTTP/2
@@ -206,7 +207,7 @@ func TestConnectAndGRPCWebClients(t *testing.T) {
 // interceptors: the access log names the method and the code.
 func TestHTTPAccessLog(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs testlog.Buffer
 	s := start(t, serve.Config{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	status, _, body := post(t, httpClient(t, false, nil), "http://"+s.http+"/greeter.v1.GreeterService/SayHello", "application/json", `{"name":""}`)
 	if status != 400 {

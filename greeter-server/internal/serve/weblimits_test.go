@@ -27,6 +27,7 @@ import (
 	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
 
 	"github.com/greeter-go/greeter/greeter-server/internal/serve"
+	"github.com/greeter-go/greeter/greeter-server/internal/testlog"
 )
 
 // The HTTP listener's limits at their edges, as limits_test.go tests the
@@ -527,7 +528,7 @@ func TestHTTPMaxHeaderListSize(t *testing.T) {
 func TestHTTPMaxConnections(t *testing.T) {
 	t.Parallel()
 	const limit = 3
-	var log syncBuffer
+	var log testlog.Buffer
 	s := start(t, serve.Config{Limits: serve.Limits{MaxConnections: limit}, Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	var held []net.Conn
 	for i := range limit {
