@@ -30,4 +30,4 @@ if ! command -v haproxy >/dev/null; then
 fi
 
 # With HAProxy here, the test must run: it fails rather than skips.
-GREETER_TEST_PROXY=require go -C "$root/greeter-server" test -count=1 -run '^TestProxy$' -v ./test
+GREETER_TEST_PROXY=require go -C "$root/greeter-server" test -count=1 -run '^TestProxy(Auth)?$' -v ./test

@@ -399,3 +399,68 @@ func TestClientWithToken(t *testing.T) {
 		t.Errorf("bob's token: exit %d, %q; want 71 naming the policy", code, out)
 	}
 }
+
+// TestProxyAuth puts HAProxy, pooling its upstream connections, in front of
+// a server with tokens and a policy, and sends, one after another and all at
+// once, callers it must let through and callers it must refuse, in gRPC and
+// Connect: each call is decided on its own, whatever the pooled connection
+// carried before, and a forged x-jwt-subject counts for nothing through the
+// proxy either. Runs where TestProxy runs (scripts/test-proxy.sh).
+func TestProxyAuth(t *testing.T) {
+	t.Parallel()
+	if os.Getenv(proxyEnv) != "require" {
+		t.Skipf("SKIPPED: the proxy test runs with $%s=require; scripts/test-proxy.sh (run by scripts/test.sh) installs haproxy and sets it", proxyEnv)
+	}
+	haproxy, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Fatalf("$%s=require, but haproxy is not on PATH", proxyEnv)
+	}
+	cfg, err := filepath.Abs(proxyConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := authtest.NewIssuer(t)
+	policy := filepath.Join(t.TempDir(), "policy.json")
+	writeFile(t, policy, policyFor("greeter", "ann"))
+	srv := startServer(t, "--oidc-issuer", iss.URL, "--oidc-audience", audience, "--authz-policy", policy)
+	p := startProxy(t, haproxy, cfg, srv.HTTPAddr)
+	ann := iss.Token(t, iss.RSA, authtest.Claims{Subject: "ann", Audience: []string{audience}})
+	bob := iss.Token(t, iss.EC, authtest.Claims{Subject: "bob", Audience: []string{audience}})
+	conn := dial(t, p.addr)
+	web := newProxyClient(t, false)
+	connect := func(headers ...string) int {
+		a, err := post(web, "http://"+p.addr+"/greeter.v1.GreeterService/SayHello", []byte(`{"name":"Ann"}`),
+			append([]string{"Content-Type", "application/json"}, headers...)...)
+		if err != nil {
+			t.Errorf("Connect through the proxy: %v", err)
+		}
+		return a.status
+	}
+	check := func(round int) {
+		for _, c := range []struct {
+			desc string
+			got  func() any
+			want any
+		}{
+			{"gRPC, ann", func() any { return hello(t, conn, withToken(ann)) }, codes.OK},
+			{"gRPC, no token", func() any { return hello(t, conn, metadata.MD{}) }, codes.Unauthenticated},
+			{"gRPC, bob naming himself ann", func() any { return hello(t, conn, withToken(bob, "x-jwt-subject", "ann")) }, codes.PermissionDenied},
+			{"Connect, ann", func() any { return connect("Authorization", "Bearer "+ann) }, 200},
+			{"Connect, no token", func() any { return connect() }, 401},
+			{"Connect, bob naming himself ann", func() any { return connect("Authorization", "Bearer "+bob, "X-Jwt-Subject", "ann") }, 403},
+		} {
+			if got := c.got(); got != c.want {
+				t.Errorf("round %d, %s through the proxy: %v, want %v", round, c.desc, got, c.want)
+			}
+		}
+	}
+	check(0)
+	var wg sync.WaitGroup
+	for round := 1; round <= 4; round++ {
+		wg.Go(func() { check(round) })
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.Logf("haproxy log:\n%s\nserver log:\n%s", p.log.String(), srv.Log())
+	}
+}

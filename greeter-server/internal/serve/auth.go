@@ -103,7 +103,7 @@ func (s *Server) authPending(ctx context.Context) (context.Context, error) {
 	return withCaller(context.WithValue(ctx, pendingKey{}, (*auth.Caller)(nil)), pending, md), nil
 }
 
-// authErrors writes refusals on the HTTP listener in the caller's protocol.
+// authErrors writes refusals on the HTTP listener in the Connect protocol.
 var authErrors = connect.NewErrorWriter()
 
 // authHTTP authenticates and authorizes every call on the HTTP listener
@@ -142,9 +142,13 @@ func writeRefusal(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		w.Header().Set("WWW-Authenticate", challenge)
 	}
-	// connect-go's ErrorWriter does not know gRPC-Web's text form (base64):
-	// a trailers-only answer, the status in the headers, serves it.
-	if ct := strings.ToLower(r.Header.Get("Content-Type")); strings.HasPrefix(ct, "application/grpc-web-text") {
+	// gRPC and gRPC-Web (binary and text) get a trailers-only answer: the
+	// status in the one HEADERS frame, as grpc-go's own early refusals. A
+	// status in trailers after an empty body (what connect-go's ErrorWriter
+	// writes) is lost behind HAProxy when the server has not read the
+	// request body, as a refusal does not: the proxy drops the trailers and
+	// the client sees UNKNOWN (TestProxyAuth).
+	if strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "application/grpc") {
 		w.Header().Set("Content-Type", r.Header.Get("Content-Type"))
 		w.Header().Set("Grpc-Status", strconv.Itoa(int(st.Code())))
 		w.Header().Set("Grpc-Message", grpcMessage(st.Message()))
