@@ -3,7 +3,9 @@
 // so every command can be tested through a real connection.
 //
 // It has no rules: it greets whatever name it gets, as many times as it is
-// asked, and fails only where a test tells it to (see StartFailing). The
+// asked, and fails only where a test tells it to (see StartFailing). A unary
+// greeter.v1 method it has no handler for gets a greeting all the same (see
+// unimplemented), so a new method needs nothing here. The
 // rules are greeter-server's (its internal/greeting), and the client meets
 // them in the system tests under test/, which run the real server; a copy
 // here would drift from them and test the client against the copy.
@@ -14,6 +16,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -26,6 +29,9 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
 	"github.com/greeter-go/greeter/greeter-api/helloworld"
@@ -70,8 +76,9 @@ func start(t testing.TB, overall healthpb.HealthCheckResponse_ServingStatus, fai
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := grpc.NewServer(opts...)
 	g := greeter{fail: fail}
+	// Innermost, after the interceptors of opts: see unimplemented.
+	srv := grpc.NewServer(append(slices.Clone(opts), grpc.ChainUnaryInterceptor(g.unimplemented))...)
 	greeterv1.RegisterGreeterServiceServer(srv, v1Server{greeter: g})
 	helloworld.RegisterGreeterServer(srv, helloworldServer{greeter: g})
 	hs := health.NewServer()
@@ -167,6 +174,47 @@ func (g greeter) greet(prefix, name string) (string, error) {
 		return "", err
 	}
 	return prefix + name + "!", nil
+}
+
+// unimplemented answers a unary greeter.v1 method that v1Server has no
+// handler for (its embedded Unimplemented server refused it), so that a
+// command for a new method can be tested before anyone writes a handler
+// here: it greets the request's name field with the method's name, "SayBye,
+// NAME!" for SayBye, in the response's message field, and fails the names
+// it was told to. Every other call, and every other status, goes through.
+func (g greeter) unimplemented(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	resp, err := handler(ctx, req)
+	service, method := path.Split(info.FullMethod)
+	if status.Code(err) != codes.Unimplemented || service != "/"+greeterv1.GreeterService_ServiceDesc.ServiceName+"/" {
+		return resp, err
+	}
+	sd, findErr := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(greeterv1.GreeterService_ServiceDesc.ServiceName))
+	if findErr != nil {
+		return nil, status.Errorf(codes.Internal, "greetertest: %v", findErr)
+	}
+	md := sd.(protoreflect.ServiceDescriptor).Methods().ByName(protoreflect.Name(method))
+	in, ok := req.(proto.Message)
+	if md == nil || !ok {
+		return resp, err
+	}
+	out, findErr := protoregistry.GlobalTypes.FindMessageByName(md.Output().FullName())
+	if findErr != nil {
+		return nil, status.Errorf(codes.Internal, "greetertest: %v", findErr)
+	}
+	var name string
+	if f := md.Input().Fields().ByName("name"); f != nil && f.Kind() == protoreflect.StringKind {
+		name = in.ProtoReflect().Get(f).String()
+	}
+	msg, err := g.greet(method+", ", name)
+	if err != nil {
+		return nil, err
+	}
+	echo(ctx)
+	reply := out.New()
+	if f := md.Output().Fields().ByName("message"); f != nil && f.Kind() == protoreflect.StringKind {
+		reply.Set(f, protoreflect.ValueOfString(msg))
+	}
+	return reply.Interface(), nil
 }
 
 // defaultCount is how many greetings a stream sends when its request asks
