@@ -71,8 +71,9 @@ out=$("$tmp/greeter-client" --addr "$addr" goodbye --name Ada)
 [[ $out == "Goodbye, Ada!" ]] || fail "greeter-client goodbye --name Ada printed \"$out\", want \"Goodbye, Ada!\""
 code=0
 "$tmp/greeter-client" --addr "$addr" goodbye --name "" 2>"$work/err" || code=$?
-((code == 67)) && grep -q "invalid name" "$work/err" ||
+if ((code != 67)) || ! grep -q "invalid name" "$work/err"; then
   fail "goodbye --name '': exit code $code, stderr $(cat "$work/err"), want 67 and the name rule"
+fi
 code=0
 "$tmp/greeter-client" --addr "$addr" --api helloworld goodbye --name Ada 2>"$work/err" || code=$?
 ((code == 2)) || fail "goodbye with --api helloworld: exit code $code, want 2 (usage): $(cat "$work/err")"
