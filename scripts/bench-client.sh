@@ -43,7 +43,7 @@ cpu() {
 
 echo "server $addr; $calls SayHello calls${rate:+ at $rate a second}, $concurrency workers, 1 connection each" >&2
 read -r our_user our_sys < <(cpu "$tmp/ours.txt" "$tmp/greeter-client" --addr "$addr" bench \
-  -n "$calls" -c "$concurrency" --connections 1 --warmup 0 --name bench "${our_rate[@]}")
+  --total "$calls" --concurrency "$concurrency" --connections 1 --warmup 0 --name bench "${our_rate[@]}")
 read -r ghz_user ghz_sys < <(cpu "$tmp/ghz.txt" "$gobin/ghz" --insecure \
   --proto "$root/proto/greeter/v1/greeter.proto" --import-paths "$root/proto" \
   --call greeter.v1.GreeterService.SayHello -d '{"name":"bench"}' \

@@ -63,7 +63,7 @@ bench() {
   local kind=$1 c=$2 addr="addr_$1" before after json
   before=$(cpu_ns "$kind")
   json=$("$tmp/greeter-client" --addr "${!addr}" --output json bench \
-    -n "$calls" -c "$c" --connections 1 --warmup 200 --name bench)
+    --total "$calls" --concurrency "$c" --connections 1 --warmup 200 --name bench)
   after=$(cpu_ns "$kind")
   printf '{"server": "%s", "concurrency": %d, "cpu_ns": %d, "result": %s}\n' \
     "$kind" "$c" $((after - before)) "$(tr -d '\n' <<<"$json")"

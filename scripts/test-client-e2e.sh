@@ -83,7 +83,7 @@ if [[ $version == *"greeter-client "* && $version == *"greeter-api "* ]]; then e
   failed=1
 fi
 
-bench=$(GREETER_CLIENT_ADDR=$addr "$tmp/greeter-client" bench -n 200 -c 4 --warmup 10)
+bench=$(GREETER_CLIENT_ADDR=$addr "$tmp/greeter-client" bench --total 200 --concurrency 4 --warmup 10)
 if [[ $bench == *"Calls:        200, 0 failed"* ]]; then echo "ok   bench" >&2; else
   echo "FAIL bench printed: $bench" >&2
   failed=1

@@ -174,7 +174,7 @@ func (f *fleet) startBench(t *testing.T) *fleetBench {
 	b := &fleetBench{exited: make(chan struct{})}
 	b.cmd = f.client.start(&b.stdout, &b.stderr, clientBin,
 		"--addr", "dns:///"+net.JoinHostPort(fleetName, fleetPort), "--timeout", fleetCallTimeout.String(), "--output", "json",
-		"bench", "-d", "10m", "-c", "16", "--rate", strconv.Itoa(*fleetRate), "--warmup", "0")
+		"bench", "-d", "10m", "--concurrency", "16", "--rate", strconv.Itoa(*fleetRate), "--warmup", "0")
 	go func() { b.err = b.cmd.Wait(); close(b.exited) }()
 	for i, r := range f.replicas {
 		r.waitCalls(t, before[i], 20*time.Second)

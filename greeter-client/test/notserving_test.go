@@ -59,7 +59,7 @@ func TestNotServing(t *testing.T) {
 		{args: []string{"hello-stream", "--name", "Ann"}},
 		{args: []string{"hello-group", "--name", "Ann"}},
 		{args: []string{"chat"}, stdin: "Ann\n"},
-		{args: []string{"bench", "-n", "10", "--connections", "2"}},
+		{args: []string{"bench", "--total", "10", "--connections", "2"}},
 		{args: []string{"health"}, wantOut: "NOT_SERVING\n", wantE: "greeter-client: server is NOT_SERVING"},
 	} {
 		t.Run(tt.args[0], func(t *testing.T) {

@@ -142,7 +142,7 @@ func TestScaleOut(t *testing.T) {
 
 	// 6000 calls at 1500 a second: about four seconds of load.
 	bench := exec.Command(clientBin, "--addr", target, "--output", "json",
-		"bench", "-n", "6000", "--rate", "1500", "-c", "8", "--connections", "2", "--warmup", "0")
+		"bench", "--total", "6000", "--rate", "1500", "--concurrency", "8", "--connections", "2", "--warmup", "0")
 	var stdout, stderr bytes.Buffer
 	bench.Stdout, bench.Stderr = &stdout, &stderr
 	bench.Env = environWithoutGreeter()

@@ -39,25 +39,49 @@ type Call struct {
 }
 
 // Start connects (once per process) and prepares a call of method, a full
-// method name such as "/greeter.v1.GreeterService/SayHello". errOut receives
-// the --verbose report.
+// method name such as "/greeter.v1.GreeterService/SayHello", whose context
+// has the --timeout deadline. errOut receives the --verbose report.
 func Start(ctx context.Context, f *conn.Factory, errOut io.Writer, method string) (*Call, error) {
-	if _, err := f.Metadata(); err != nil {
+	return start(ctx, f, errOut, method, true)
+}
+
+// StartWithoutDeadline is Start for a call whose length the user decides,
+// such as a chat at a terminal, where --timeout as the deadline of the
+// whole call would blame the server for the user's pauses. Its context has
+// no deadline: the caller must bound every wait for the server itself,
+// with --timeout (conn.Options.Timeout), and cancel the call when one
+// runs out.
+func StartWithoutDeadline(ctx context.Context, f *conn.Factory, errOut io.Writer, method string) (*Call, error) {
+	return start(ctx, f, errOut, method, false)
+}
+
+func start(ctx context.Context, f *conn.Factory, errOut io.Writer, method string, deadline bool) (*Call, error) {
+	md, err := f.Metadata()
+	if err != nil {
 		return nil, err
 	}
 	cc, err := f.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	cctx, cancel, err := f.CallContext(ctx)
-	if err != nil {
-		return nil, err
+	var (
+		cctx   context.Context
+		cancel context.CancelFunc
+		bound  string // the --verbose description of the deadline
+	)
+	if deadline {
+		if cctx, cancel, err = f.CallContext(ctx); err != nil {
+			return nil, err
+		}
+		bound = fmt.Sprintf("deadline %s", f.Options.Timeout)
+	} else {
+		cctx, cancel = context.WithCancel(metadata.NewOutgoingContext(ctx, md))
+		bound = fmt.Sprintf("no deadline; each answer within %s", f.Options.Timeout)
 	}
 	c := &Call{Ctx: cctx, Conn: cc, f: f, errOut: errOut, method: strings.TrimPrefix(method, "/"), cancel: cancel}
 	c.Opts = []grpc.CallOption{grpc.Header(&c.header), grpc.Trailer(&c.trailer)}
 	if f.Options.Verbose {
-		fmt.Fprintf(errOut, "> %s on %s (deadline %s)\n", c.method, f.Options.Addr, f.Options.Timeout)
-		md, _ := metadata.FromOutgoingContext(cctx)
+		fmt.Fprintf(errOut, "> %s on %s (%s)\n", c.method, f.Options.Addr, bound)
 		if f.Options.HasToken() {
 			// The per-RPC credentials add it on the wire; the token is a
 			// secret, and a verbose log gets pasted into tickets.

@@ -52,18 +52,18 @@ type Options struct {
 func NewCmd(ios *iostreams.IOStreams, f *conn.Factory, runF func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{IO: ios, Factory: f}
 	cmd := &cobra.Command{
-		Use:   "bench [-n CALLS | -d DURATION] [-c WORKERS] [flags]",
+		Use:   "bench [--total CALLS | -d DURATION] [--concurrency WORKERS] [flags]",
 		Short: "Load-test the server and report throughput and latency",
 		Long: `Call a unary method (--method hello or hello-again) from --concurrency
 workers spread over --connections connections, and report throughput, latency
 percentiles (p50, p90, p99, p99.9), a latency histogram and the calls per
 status code.
 
-The run stops after -n calls or after -d, whichever comes first (-n 1000 when
-neither is given). --warmup calls are made first and not counted. Each call
-has the --timeout deadline. On a terminal a progress line is drawn on
-stderr. Ctrl-C ends the run early: the calls in flight finish, the report is
-printed, and bench exits 130.
+The run stops after --total calls or after -d, whichever comes first
+(--total 1000 when neither is given). --warmup calls are made first and not
+counted. Each call has the --timeout deadline. On a terminal a progress line
+is drawn on stderr. Ctrl-C ends the run early: the calls in flight finish,
+the report is printed, and bench exits 130.
 
 --rate sets a schedule over all workers: at --rate 200 a call is due every
 5ms, whatever the server does. A call that starts after its time, because
@@ -80,7 +80,7 @@ exact.
 
 The report goes to stdout (one JSON object with --output json). bench exits
 with 0 when every counted call succeeded, and 1 when some failed.`,
-		Example: `  greeter-client bench -n 20000 -c 50 --connections 4
+		Example: `  greeter-client bench --total 20000 --concurrency 50 --connections 4
   greeter-client bench -d 30s --rate 500 --method hello-again`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -97,11 +97,18 @@ with 0 when every counted call succeeded, and 1 when some failed.`,
 	fl.StringVarP(&opts.Method, "method", "m", MethodHello, "method to call: hello (SayHello) or hello-again (SayHelloAgain)")
 	fl.StringVar(&opts.Name, "name", hello.DefaultName, "name sent in every call")
 	fl.IntVarP(&opts.Total, "total", "n", 1000, "calls to make and count (0: no limit, needs -d)")
-	fl.DurationVarP(&opts.Duration, "duration", "d", 0, "how long to run (0: until -n calls)")
+	fl.DurationVarP(&opts.Duration, "duration", "d", 0, "how long to run (0: until --total calls)")
 	fl.IntVarP(&opts.Concurrency, "concurrency", "c", 10, "workers calling at the same time")
 	fl.IntVar(&opts.Connections, "connections", 1, "connections the workers share")
 	fl.Float64Var(&opts.Rate, "rate", 0, "calls per second to schedule over all workers (0: each worker calls again as soon as a call ends)")
 	fl.IntVar(&opts.Warmup, "warmup", 50, "calls made before measuring, not counted")
+	// -n and -c mean --name and --count in every other command. Bench's
+	// keep working for a while, with a notice, hidden from --help.
+	_ = fl.MarkShorthandDeprecated("total", "use --total instead: -n is --name in the other commands")
+	_ = fl.MarkShorthandDeprecated("concurrency", "use --concurrency instead: -c is --count in hello-stream")
+	// Cobra prints the notice on the command's stdout, which root points
+	// at the report's, where it would break --output json.
+	fl.SetOutput(ios.ErrOut)
 	return cmd
 }
 
@@ -110,9 +117,9 @@ func (o *Options) check() error {
 	case o.Method != MethodHello && o.Method != MethodHelloAgain:
 		return exitcode.Usagef("--method must be hello or hello-again, got %q", o.Method)
 	case o.Total < 0 || o.Duration < 0 || o.Warmup < 0 || o.Rate < 0:
-		return exitcode.Usagef("-n, -d, --warmup and --rate must not be negative")
+		return exitcode.Usagef("--total, -d, --warmup and --rate must not be negative")
 	case o.Total == 0 && o.Duration == 0:
-		return exitcode.Usagef("give -n CALLS or -d DURATION: a benchmark needs an end")
+		return exitcode.Usagef("give --total CALLS or -d DURATION: a benchmark needs an end")
 	case o.Concurrency < 1 || o.Connections < 1:
 		return exitcode.Usagef("--concurrency and --connections must be at least 1")
 	}

@@ -32,7 +32,9 @@ func TestFlags(t *testing.T) {
 	}{
 		{args: nil, wantTotal: 1000, wantConc: 10, wantConn: 1},
 		{args: []string{"-d", "2s"}, wantTotal: 0, wantDuration: 2 * time.Second, wantConc: 10, wantConn: 1},
-		{args: []string{"-n", "5", "-d", "2s", "-c", "3", "--connections", "2"}, wantTotal: 5, wantDuration: 2 * time.Second, wantConc: 3, wantConn: 2},
+		{args: []string{"--total", "5", "-d", "2s", "--concurrency", "3", "--connections", "2"}, wantTotal: 5, wantDuration: 2 * time.Second, wantConc: 3, wantConn: 2},
+		// Deprecated, but still working.
+		{args: []string{"-n", "5", "-c", "3"}, wantTotal: 5, wantConc: 3, wantConn: 1},
 	}
 	for _, tt := range tests {
 		ios, _, _, _ := iostreams.Test()
@@ -43,8 +45,65 @@ func TestFlags(t *testing.T) {
 			t.Fatalf("bench %v: %v", tt.args, err)
 		}
 		if got.Total != tt.wantTotal || got.Duration != tt.wantDuration || got.Concurrency != tt.wantConc || got.Connections != tt.wantConn {
-			t.Errorf("bench %v: -n %d -d %s -c %d --connections %d, want %d %s %d %d", tt.args,
+			t.Errorf("bench %v: --total %d -d %s --concurrency %d --connections %d, want %d %s %d %d", tt.args,
 				got.Total, got.Duration, got.Concurrency, got.Connections, tt.wantTotal, tt.wantDuration, tt.wantConc, tt.wantConn)
+		}
+	}
+}
+
+// TestDeprecatedShorthands checks that -n and -c, which mean --name and
+// --count in the other commands, still work in bench with a notice on
+// stderr that names the long flag, never on stdout, where the report goes,
+// and that --help no longer shows them.
+func TestDeprecatedShorthands(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args    []string
+		wantErr []string
+	}{
+		{args: []string{"--total", "5", "--concurrency", "2"}},
+		{args: []string{"-n", "5"}, wantErr: []string{"-n has been deprecated, use --total instead"}},
+		{args: []string{"-c", "2"}, wantErr: []string{"-c has been deprecated, use --concurrency instead"}},
+		{args: []string{"-n", "5", "-c", "2"}, wantErr: []string{"--total instead", "--concurrency instead"}},
+	}
+	for _, tt := range tests {
+		ios, _, out, errOut := iostreams.Test()
+		cmd := bench.NewCmd(ios, &conn.Factory{}, func(context.Context, *bench.Options) error { return nil })
+		// As root does: cobra's own messages go to the command's Out.
+		cmd.SetOut(ios.Out)
+		cmd.SetErr(ios.ErrOut)
+		cmd.SetArgs(tt.args)
+		if err := cmd.Execute(); err != nil {
+			t.Fatalf("bench %v: %v", tt.args, err)
+		}
+		if out.Len() != 0 {
+			t.Errorf("bench %v: stdout = %q, want it empty: a notice there would break --output json", tt.args, out)
+		}
+		if len(tt.wantErr) == 0 && errOut.Len() != 0 {
+			t.Errorf("bench %v: stderr = %q, want it empty", tt.args, errOut)
+		}
+		for _, want := range tt.wantErr {
+			if !strings.Contains(errOut.String(), want) {
+				t.Errorf("bench %v: stderr = %q, want it to contain %q", tt.args, errOut, want)
+			}
+		}
+	}
+
+	ios, _, out, _ := iostreams.Test()
+	cmd := bench.NewCmd(ios, &conn.Factory{}, nil)
+	cmd.SetOut(ios.Out)
+	cmd.SetArgs([]string{"--help"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatalf("bench --help: %v", err)
+	}
+	for _, hidden := range []string{"-n, --total", "-c, --concurrency", "-n ", "-c "} {
+		if strings.Contains(out.String(), hidden) {
+			t.Errorf("bench --help shows %q:\n%s", hidden, out)
+		}
+	}
+	for _, shown := range []string{"--total", "--concurrency"} {
+		if !strings.Contains(out.String(), shown) {
+			t.Errorf("bench --help does not show %q:\n%s", shown, out)
 		}
 	}
 }
@@ -90,7 +149,7 @@ func TestRunJSONErrorsAndRate(t *testing.T) {
 	}
 	// 20 calls at 400/s are spread over at least 19 intervals of 2.5ms.
 	if elapsed := time.Since(start); elapsed < 45*time.Millisecond {
-		t.Errorf("bench -n 20 --rate 400 took %s, want at least 45ms", elapsed)
+		t.Errorf("bench --total 20 --rate 400 took %s, want at least 45ms", elapsed)
 	}
 	var report struct {
 		Calls       int            `json:"calls"`
@@ -181,7 +240,7 @@ func TestRunProgressFirstCallInFlight(t *testing.T) {
 	opts := &bench.Options{IO: ios, Factory: f, Method: bench.MethodHello, Name: "bench", Total: 1, Concurrency: 1, Connections: 1}
 	bench.SetProgressEvery(opts, time.Millisecond)
 	if err := bench.Run(context.Background(), opts); err != nil {
-		t.Fatalf("bench -n 1 with the call held until the progress line: %v", err)
+		t.Fatalf("bench --total 1 with the call held until the progress line: %v", err)
 	}
 	if got := errOut.String(); !strings.Contains(got, "0/1 calls") {
 		t.Errorf("stderr %q, want a progress line with 0/1 calls drawn while the call was held", got)
@@ -312,7 +371,7 @@ func TestRunRateMissed(t *testing.T) {
 	f := &conn.Factory{Options: conn.Options{Addr: addr, Timeout: 5 * time.Second, ConnectTimeout: 5 * time.Second, Output: "json", API: greeter.APIGreeterV1}}
 	opts := &bench.Options{IO: ios, Factory: f, Method: bench.MethodHello, Name: "bench", Duration: 300 * time.Millisecond, Rate: 1000, Concurrency: 1, Connections: 1}
 	if err := bench.Run(context.Background(), opts); err != nil {
-		t.Fatalf("bench -d 300ms --rate 1000 -c 1: %v", err)
+		t.Fatalf("bench -d 300ms --rate 1000 --concurrency 1: %v", err)
 	}
 	var report struct {
 		Calls int `json:"calls"`
@@ -325,7 +384,7 @@ func TestRunRateMissed(t *testing.T) {
 		t.Fatalf("bench --output json printed %q: %v", out, err)
 	}
 	if r := report.Rate; report.Calls+r.Missed != 300 || report.Calls > 100 || r.LateCalls < report.Calls-1 {
-		t.Errorf("bench -d 300ms --rate 1000 -c 1 on a 10ms server: %d calls, %+v; want the 300 due split into calls and missed ones, at most 100 calls, all late but the first",
+		t.Errorf("bench -d 300ms --rate 1000 --concurrency 1 on a 10ms server: %d calls, %+v; want the 300 due split into calls and missed ones, at most 100 calls, all late but the first",
 			report.Calls, r)
 	}
 }

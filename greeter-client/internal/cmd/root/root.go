@@ -124,7 +124,7 @@ report.
 	o := &f.Options
 	fl := cmd.PersistentFlags()
 	fl.StringVar(&o.Addr, "addr", "localhost:50051", "gRPC target of the server: host:port, dns:///host:port, unix:///path, ...")
-	fl.DurationVar(&o.Timeout, "timeout", 10*time.Second, "deadline of every call, streams included (must be > 0)")
+	fl.DurationVar(&o.Timeout, "timeout", 10*time.Second, "deadline of every call, streams included; in chat, of each greeting, not of the whole chat (must be > 0)")
 	fl.DurationVar(&o.ConnectTimeout, "connect-timeout", 5*time.Second, "how long to wait for a connection")
 	fl.BoolVar(&o.TLS, "tls", false, "use TLS (implied by --ca, --cert, --key and --server-name)")
 	fl.StringVar(&o.CA, "ca", "", "PEM file of the CA certificates that verify the server (default: the system's)")
