@@ -1,20 +1,25 @@
-// Command rename gives every module of this repository a new module path
-// prefix: it is what scripts/rename.sh runs (see there for the whole
-// procedure). The current prefix is read from greeter-api/go.mod (its module
-// path without "/greeter-api" and any "/vN" suffix), so a renamed repository
-// can be renamed again.
+// Command rename makes a copy of this repository its team's own: it is what
+// scripts/rename.sh runs (see there for the whole procedure). It gives every
+// module a new module path prefix, or, for a copy that has never released
+// its API, moves the API's proto package to a new name.
 //
 // Usage:
 //
-//	rename -root DIR NEW_PATH    rewrite the tree
-//	rename -root DIR -current    print the current prefix
-//	rename -root DIR -check OLD  list what still mentions OLD; exit 1 if anything
+//	rename -root DIR NEW_PATH            rewrite the module path prefix
+//	rename -root DIR -current            print the current prefix
+//	rename -root DIR -check OLD          list what still mentions OLD; exit 1 if anything
+//	rename -root DIR -api NEW_PACKAGE    rename the API's proto package
+//	rename -root DIR -api-current        print the current package
+//	rename -root DIR -api-check OLD      list what still names the package OLD; exit 1 if anything
 //
-// Every text file under DIR (not .git, not binary files) that mentions the
-// current prefix as a whole path is rewritten: go.mod and go.work (then
-// parsed with golang.org/x/mod/modfile to prove they still are valid), Go
-// source (then formatted like gofmt, since a new prefix can change the order
-// of imports), buf.gen.yaml, scripts, docs, Containerfile labels. The prefix
+// The current prefix is read from greeter-api/go.mod (its module path
+// without "/greeter-api" and any "/vN" suffix), so a renamed repository can
+// be renamed again. Every text file under DIR (not .git, not binary files)
+// that mentions the current prefix as a whole path is rewritten: go.mod and
+// go.work (then parsed with golang.org/x/mod/modfile to prove they still are
+// valid, and go.mod's blocks sorted as go mod tidy sorts them), Go source
+// (then formatted like gofmt, since a new prefix can change the order of
+// imports), buf.gen.yaml, scripts, docs, Containerfile labels. The prefix
 // matches only at path boundaries: "github.com/o/r" matches in
 // "github.com/o/r/greeter-api" and "https://github.com/o/r", not in
 // "github.com/o/rx" or "github.com/o/r-x".
@@ -26,6 +31,18 @@
 //   - go.sum, go.work.sum: a checksum covers the module path, so a renamed
 //     line would carry a wrong hash. Lines of the old modules are dropped;
 //     scripts/tidy.sh writes them again.
+//
+// The API's proto package is the one package under proto/ whose name ends in
+// a version. -api rewrites every name of it, in every text file: the package
+// (in .proto files, method names such as /PKG.GreeterService/SayHello,
+// authorization policies, docs; also escaped as in a regular expression),
+// its directory under proto/, greeter-api/ and benchconnect/ (and so its Go
+// import path), and, when the new package's last two elements differ, the Go
+// package name buf gives it (weatherv1 -> forecastv1, weatherv1connect,
+// weatherv1.go). It moves the files of the old directory to the new one.
+// Generated code (*.pb.go, *.connect.go) is left for scripts/generate.sh: in
+// moved directories it is deleted. It refuses when greeter-api has release
+// tags (greeter-api/v*): released clients call the old names.
 package main
 
 import (
@@ -52,11 +69,18 @@ func main() {
 	root := flag.String("root", ".", "the repository to rename")
 	current := flag.Bool("current", false, "print the current module path prefix and exit")
 	check := flag.String("check", "", "list files that still mention this path; exit 1 if any")
+	api := flag.String("api", "", "rename the API's proto package to this one")
+	apiCurrent := flag.Bool("api-current", false, "print the API's current proto package and exit")
+	apiCheck := flag.String("api-check", "", "list files that still name this proto package; exit 1 if any")
 	flag.Usage = func() {
-		fmt.Fprintln(flag.CommandLine.Output(), "usage: rename [-root DIR] NEW_PATH | -current | -check OLD_PATH")
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: rename [-root DIR] NEW_PATH | -current | -check OLD_PATH | -api NEW_PACKAGE | -api-current | -api-check OLD_PACKAGE")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
+	if (*api != "" || *apiCurrent || *apiCheck != "") && flag.NArg() != 0 {
+		flag.Usage()
+		os.Exit(2)
+	}
 
 	switch {
 	case *current:
@@ -66,12 +90,23 @@ func main() {
 	case *check != "":
 		left, err := leftovers(*root, *check)
 		exitIf(err)
-		for _, l := range left {
-			fmt.Println(l)
-		}
-		if len(left) > 0 {
-			os.Exit(1)
-		}
+		printLeftovers(left)
+	case *apiCurrent:
+		old, err := currentAPI(*root)
+		exitIf(err)
+		fmt.Println(old)
+	case *apiCheck != "":
+		cur, err := currentAPI(*root)
+		exitIf(err)
+		left, err := apiLeftovers(*root, newAPINames(*apiCheck), newAPINames(cur))
+		exitIf(err)
+		printLeftovers(left)
+	case *api != "":
+		old, err := currentAPI(*root)
+		exitIf(err)
+		r, err := renameAPI(*root, newAPINames(old), *api)
+		exitIf(err)
+		r.print(os.Stdout, old, *api)
 	default:
 		if flag.NArg() != 1 {
 			flag.Usage()
@@ -82,6 +117,17 @@ func main() {
 		r, err := renameTree(*root, old, flag.Arg(0))
 		exitIf(err)
 		r.print(os.Stdout, old, flag.Arg(0))
+	}
+}
+
+// printLeftovers prints what still names the old name, one per line, and
+// exits 1 if there is anything.
+func printLeftovers(left []string) {
+	for _, l := range left {
+		fmt.Println(l)
+	}
+	if len(left) > 0 {
+		os.Exit(1)
 	}
 }
 
@@ -229,6 +275,13 @@ func rewriteFile(name string, data []byte, old, new string) ([]byte, int, error)
 		if err := checkModPaths(name, old, modPaths(f)); err != nil {
 			return nil, 0, err
 		}
+		// go mod tidy keeps every require and tool block sorted by path,
+		// and the new prefix sorts elsewhere among them than the old one
+		// did: sort them as tidy does, so scripts/tidy.sh --check passes.
+		f.SortBlocks()
+		if b, err = f.Format(); err != nil {
+			return nil, 0, fmt.Errorf("renamed %s does not format: %w", name, err)
+		}
 	case base == "go.work":
 		f, err := modfile.ParseWork(name, b, nil)
 		if err != nil {
@@ -352,35 +405,11 @@ func replaceFile(name string, data []byte, mode fs.FileMode) error {
 // slash-separated path relative to root. It skips .git and binary files and
 // does not follow symbolic links.
 func walkText(root string, fn func(rel string, data []byte, mode fs.FileMode) error) error {
-	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if d.Name() == ".git" {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
+	return walkFiles(root, func(rel string, data []byte, mode fs.FileMode) error {
 		if isBinary(data) {
 			return nil
 		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(root, path)
-		if err != nil {
-			return err
-		}
-		return fn(filepath.ToSlash(rel), data, info.Mode().Perm())
+		return fn(rel, data, mode)
 	})
 }
 
