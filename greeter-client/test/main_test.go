@@ -1,6 +1,7 @@
 package test
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -19,6 +20,13 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// -short is the inner loop's unit tests (go test -short work): these
+	// build and run the real binaries, so they wait for the full run.
+	flag.Parse()
+	if testing.Short() {
+		fmt.Println("skipping the system tests, which build and run the real programs: -short")
+		os.Exit(0)
+	}
 	dir, err := os.MkdirTemp("", "greeter-client-test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -4,7 +4,9 @@
 package test
 
 import (
+	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -25,6 +27,13 @@ import (
 var serverBin string
 
 func TestMain(m *testing.M) {
+	// -short is the inner loop's unit tests (go test -short work): these
+	// build and run the real binaries, so they wait for the full run.
+	flag.Parse()
+	if testing.Short() {
+		fmt.Println("skipping the system tests, which build and run the real programs: -short")
+		os.Exit(0)
+	}
 	dir, err := os.MkdirTemp("", "greeter-server-test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -49,8 +58,9 @@ func TestMain(m *testing.M) {
 // server is a running greeter-server process.
 type server struct{ *testproc.Server }
 
-// startServer runs greeter-server with args (plus --addr 127.0.0.1:0 and
-// --http-addr 127.0.0.1:0 unless args set them) and waits until it listens.
+// startServer runs greeter-server with args (plus a loopback address with
+// a free port for each listener that args do not set) and waits until it
+// listens.
 // The process is killed when the test ends if it is still running.
 func startServer(t *testing.T, args ...string) server {
 	t.Helper()
@@ -58,9 +68,11 @@ func startServer(t *testing.T, args ...string) server {
 	if !strings.Contains(joined, " --addr") {
 		args = append([]string{"--addr", "127.0.0.1:0"}, args...)
 	}
+	// trim:http begin
 	if !strings.Contains(joined, " --http-addr") {
 		args = append([]string{"--http-addr", "127.0.0.1:0"}, args...)
 	}
+	// trim:http end
 	cmd := exec.Command(serverBin, args...)
 	cmd.Env = testproc.EnvironWithoutGreeter()
 	return server{testproc.Start(t, cmd)}
@@ -86,4 +98,35 @@ func (s server) checkServing(t *testing.T) {
 	if err != nil || resp.GetMessage() != "Hello, still here!" {
 		t.Fatalf("SayHello(%q) = %q, %v, want %q, nil; server log:\n%s", "still here", resp.GetMessage(), err, "Hello, still here!", s.Log())
 	}
+}
+
+// runClient runs the greeter-client binary with args and checks that it
+// succeeds and prints want.
+func runClient(client, want string, args ...string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, client, args...)
+	cmd.Env = testproc.EnvironWithoutGreeter()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("greeter-client %s: %w; stdout %q, stderr:\n%s", strings.Join(args, " "), err, out, &stderr)
+	}
+	if string(out) != want {
+		return fmt.Errorf("greeter-client %s printed %q, want %q; stderr:\n%s", strings.Join(args, " "), out, want, &stderr)
+	}
+	return nil
+}
+
+// buildClient builds the greeter-client binary from this tree (its own
+// module, so GOWORK=off builds it too) and returns its path.
+func buildClient(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "greeter-client")
+	out, err := exec.Command("go", "build", "-C", "../../greeter-client", "-o", bin, "./cmd/greeter-client").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build greeter-client: %v\n%s", err, out)
+	}
+	return bin
 }
