@@ -12,12 +12,16 @@
 #     against a bare grpc-go server (BenchmarkBidi: a chat of 10 messages each
 #     way on one stream). Read the ours/bare table: server=ours (the default
 #     configuration) must stay within 1.05.
+# trim:tracing begin
 #   BenchmarkTracing: ours with tracing on (1% sampled) against what a user
 #     would otherwise run, a bare grpc-go server with otelgrpc's stats handler
 #     at the same sampler (bare+otelgrpc). Read the ours/bare table: 1.05.
+# trim:tracing end
+# trim:http begin
 #   BenchmarkHTTPListener: the HTTP listener against a plain connect-go
 #     server, per protocol (gRPC, Connect JSON, Connect binary, gRPC-Web).
 #     Read the ours/connect table: no protocol may go above 2.
+# trim:http end
 #   BenchmarkAuth: the gRPC listener with authentication on (an OIDC issuer
 #     on loopback and a policy) against the same server with it off. Read
 #     the auth/ours table: with a remembered token it must stay within

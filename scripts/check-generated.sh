@@ -3,8 +3,10 @@
 #
 # Fails if the committed generated code is not exactly what
 # `scripts/generate.sh` would write from proto/ now: greeter-api's *.pb.go
-# (buf.gen.yaml) and the benchmarks' connect-go handler
-# (greeter-server/internal/benchconnect/buf.gen.yaml). It catches a
+# (buf.gen.yaml).
+# The same for the benchmarks' connect-go handler # trim:http
+# (greeter-server/internal/benchconnect/buf.gen.yaml). # trim:http
+# It catches a
 # hand-edited file, a proto changed without regenerating, or a stale file left
 # behind. It regenerates into a temporary directory and compares; the tree is
 # not touched.
@@ -16,7 +18,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 scripts/buf generate --output "$tmp"
-scripts/buf generate --template greeter-server/internal/benchconnect/buf.gen.yaml --output "$tmp"
+scripts/buf generate --template greeter-server/internal/benchconnect/buf.gen.yaml --output "$tmp" # trim:http
 
 status=0
 # compare DIR PATTERN: the files named PATTERN under DIR, committed and fresh.
@@ -39,7 +41,7 @@ compare() {
   done < "$tmp/fresh.txt"
 }
 compare greeter-api '*.pb.go'
-compare greeter-server/internal/benchconnect '*.connect.go'
+compare greeter-server/internal/benchconnect '*.connect.go' # trim:http
 if ((status != 0)); then
   echo "generated code is out of date: run scripts/generate.sh and commit the result" >&2
 fi

@@ -10,6 +10,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 if (($# == 0)); then
   set -- greeter-api greeter-server greeter-server/deploy greeter-client scripts/tools
+  set -- "$@" greeter-server/test/browser # trim:http
 fi
 # The lint module is a workspace of its own (GOWORK=off): see its go.mod.
 lint=$(GOWORK=off go -C "$root/scripts/tools/lint" tool -n golangci-lint)

@@ -31,7 +31,8 @@
 # and authorization policies, and docs. It then regenerates the code, starts
 # the breaking-change baseline (proto/released-api.binpb, what buf breaking
 # in scripts/test.sh compares with) afresh from the new package, and checks
-# that nothing names the old package any more. helloworld keeps its name.
+# that nothing names the old package any more. A package whose name has no
+# version (gRPC's canonical example) keeps its name.
 # It refuses when greeter-api has release tags (greeter-api/v*): released
 # clients call the old package's methods by name, and a renamed server
 # answers them Unimplemented.
@@ -42,7 +43,8 @@
 # What it does not change, on purpose:
 #   - The directory and program names (greeter-api, greeter-server, ...).
 #   - The proto packages and services, unless --api is given, and
-#     helloworld.Greeter in any case. They are wire names, not Go names:
+#     unversioned ones (gRPC's canonical example) in any case. They are wire
+#     names, not Go names:
 #     every client calls /PACKAGE.GreeterService/SayHello, so renaming a
 #     released API breaks every existing client and is not a rename but a
 #     new API. To make one, by hand: copy the API's directory under proto/
@@ -50,8 +52,8 @@
 #     `package NAME.v1;`, run scripts/generate.sh, serve the new service
 #     next to the old one in greeter-server/internal/service, and point
 #     greeter-client at it; retire the old one when its clients are gone.
-#     Keep helloworld.Greeter as it is: its value is that gRPC's helloworld
-#     examples in every language can call it.
+#     Keep gRPC's canonical example service as it is: its value is that
+#     gRPC's examples in every language can call it.
 #   - Release tags and changelogs: tags of the old path name modules that
 #     no longer exist here, so a copy starts its own releases.
 set -euo pipefail

@@ -74,7 +74,9 @@ code=0
 if ((code != 67)) || ! grep -q "invalid name" "$work/err"; then
   fail "goodbye --name '': exit code $code, stderr $(cat "$work/err"), want 67 and the name rule"
 fi
+# trim:helloworld begin
 code=0
 "$tmp/greeter-client" --addr "$addr" --api helloworld goodbye --name Ada 2>"$work/err" || code=$?
 ((code == 2)) || fail "goodbye with --api helloworld: exit code $code, want 2 (usage): $(cat "$work/err")"
+# trim:helloworld end
 echo "==> the walkthrough (docs/adding-an-rpc.md) adds SayGoodbye end to end in $files hand-edited files"

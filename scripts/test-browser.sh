@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Usage: scripts/test-browser.sh
 #
-# Runs greeter-server's browser test (TestBrowserPage in greeter-server/test):
-# the real binary's page at /?name=... in headless Chromium, driven from Go
-# with chromedp, must greet through the API. Installs Debian's chromium with
+# Runs greeter-server's browser test (TestBrowserPage, the module
+# greeter-server/test/browser): the real binary, built with the race
+# detector and started by lib-server.sh on a free loopback port, serves its
+# page at /?name=..., and headless Chromium, driven from Go with chromedp,
+# must greet through the API. The server must then stop cleanly on SIGTERM
+# (a race it detected makes it exit 66). Installs Debian's chromium with
 # apt-get when it is missing and this runs as root; where Chromium cannot be
 # had, it says SKIPPED and why.
 set -euo pipefail
@@ -26,5 +29,30 @@ if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null 
   fi
 fi
 
+# A developer's GREETER_* variables, which the server reads as flag
+# defaults, must not change the server under test.
+for var in $(compgen -e); do
+  [[ $var != GREETER_* ]] || unset "$var"
+done
+# shellcheck source=lib-server.sh
+source "$root/scripts/lib-server.sh"
+go -C "$root/greeter-server" build -race -o "$tmp/greeter-server" ./cmd/greeter-server
+serve_greeter "$tmp/greeter-server"
+[[ -n $page ]] || { echo "test-browser: greeter-server's start line names no page" >&2; exit 1; }
+
 # With Chromium here, the test must run: it fails rather than skips.
-GREETER_TEST_BROWSER=require go -C "$root/greeter-server" test -race -count 1 -run '^TestBrowserPage$' -v ./test
+if ! GREETER_TEST_BROWSER_PAGE=$page go -C "$root/greeter-server/test/browser" test -race -count 1 -run '^TestBrowserPage$' -v .; then
+  echo "greeter-server's log:" >&2
+  cat "$tmp/server.log" >&2
+  exit 1
+fi
+
+kill -TERM "$server_pid"
+status=0
+wait "$server_pid" || status=$?
+server_pid=
+if ((status != 0)); then
+  echo "test-browser: greeter-server exited $status after SIGTERM, want 0 (66: the race detector found a data race); its log:" >&2
+  cat "$tmp/server.log" >&2
+  exit 1
+fi

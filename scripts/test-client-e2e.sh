@@ -2,13 +2,14 @@
 # Usage: scripts/test-client-e2e.sh
 #
 # End-to-end test of greeter-client against the real greeter-server: builds
-# both, starts the server with both listeners on free loopback ports, and
+# both, starts the server with its listeners on free loopback ports, and
 # checks every command against the gRPC listener (streaming ones fed from
-# flags and from stdin, both APIs, health, --output json, version, bench),
-# a unary call, a bidirectional stream and health against the HTTP listener
-# (which serves native gRPC too), the errors (bad input, usage, an unreachable
-# address, an unknown health service) with their exit codes, and that
-# failures print nothing on stdout and one line on stderr.
+# flags and from stdin, every API, health, --output json, version, bench),
+# the errors (bad input, usage, an unreachable address, an unknown health
+# service) with their exit codes, and that failures print nothing on stdout
+# and one line on stderr.
+# A unary call, a bidirectional stream and health go to the HTTP listener # trim:http
+# too, which serves native gRPC as well. # trim:http
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -43,28 +44,30 @@ expect() {
 expect 0 "Hello, Ada!" "" -- hello --name Ada
 expect 0 "Hello, world!" "" -- hello
 expect 0 "Hello again, Ada!" "" -- hello-again -n Ada
-expect 0 "Hello, Ada!" "" -- --api helloworld hello -n Ada
+expect 0 "Hello, Ada!" "" -- --api helloworld hello -n Ada # trim:helloworld
 expect 67 "" "InvalidArgument" -- hello --name " "
 expect 67 "" "InvalidArgument" -- hello-again --name ""
 expect 2 "" "unknown flag" -- hello --nme Ada
 expect 2 "" "unknown command" -- helo
-expect 2 "" "needs --api greeter.v1" -- --api helloworld hello-group -n Ann
+expect 2 "" "needs --api greeter.v1" -- --api helloworld hello-group -n Ann # trim:helloworld
 expect 3 "" "cannot connect to 127.0.0.1:1" -- --addr 127.0.0.1:1 hello
 expect 0 $'Hello, Ada!\nHello, Ada!' "" -- hello-stream -n Ada --count 2 --interval 10ms
-expect 0 $'Hello, Z!\nHello, Z!\nHello, Z!' "" -- --api helloworld hello-stream -n Z
+expect 0 $'Hello, Z!\nHello, Z!\nHello, Z!' "" -- --api helloworld hello-stream -n Z # trim:helloworld
 expect 67 "" "must be from 1 to 100" -- hello-stream -n Ada --count 101
 expect 0 "Hello, Ann and Bob!" "" -- hello-group -n Ann -n Bob
 input=$'Ann\nBob\nCy\n' expect 0 "Hello, Ann, Bob and Cy!" "" -- hello-group
 input=$'ann\nbob\n' expect 0 $'Hello, ann!\nHello, bob!' "" -- chat
-input=$'x\n' expect 0 "Hello, x!" "" -- --api helloworld chat
+input=$'x\n' expect 0 "Hello, x!" "" -- --api helloworld chat # trim:helloworld
 expect 0 "SERVING" "" -- health
-expect 0 "SERVING" "" -- health --service helloworld.Greeter
+expect 0 "SERVING" "" -- health --service helloworld.Greeter # trim:helloworld
 expect 69 "" "NotFound" -- health --service no.such.Service
+# trim:http begin
 # The HTTP listener, as a client behind a proxy that sends everything to one
 # port reaches it.
 expect 0 "Hello, Ada!" "" -- --addr "$http_addr" hello --name Ada
 input=$'ann\nbob\n' expect 0 $'Hello, ann!\nHello, bob!' "" -- --addr "$http_addr" chat
 expect 0 "SERVING" "" -- --addr "$http_addr" health
+# trim:http end
 
 json=$(GREETER_CLIENT_ADDR=$addr "$tmp/greeter-client" --output json hello -n Ada)
 if command -v jq >/dev/null; then

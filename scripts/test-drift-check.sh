@@ -13,7 +13,9 @@ trap 'rm -rf "$tmp"' EXIT
 fresh_copy() {
   rm -rf "$tmp/repo"
   mkdir "$tmp/repo"
-  (cd "$root" && tar -cf - buf.yaml buf.gen.yaml proto greeter-api greeter-server/internal/benchconnect scripts) | tar -xf - -C "$tmp/repo"
+  local from=(buf.yaml buf.gen.yaml proto greeter-api scripts)
+  from+=(greeter-server/internal/benchconnect) # trim:http
+  (cd "$root" && tar -cf - "${from[@]}") | tar -xf - -C "$tmp/repo"
 }
 
 expect_rejected() {
@@ -33,13 +35,15 @@ echo '// edited by hand' >> "$tmp/repo/greeter-api/greeter/v1/greeter.pb.go"
 expect_rejected "a hand-edited greeter.pb.go"
 
 fresh_copy
-sed -i 's/string message = 1;/string message = 1;\n  string note = 2;/' "$tmp/repo/proto/helloworld/helloworld.proto"
+sed -i 's/string message = 1;/string message = 1;\n  string note = 2;/' "$tmp/repo/proto/greeter/v1/greeter.proto"
 expect_rejected "a proto change without regeneration"
 
 fresh_copy
-cp "$tmp/repo/greeter-api/helloworld/helloworld.pb.go" "$tmp/repo/greeter-api/helloworld/stale.pb.go"
+cp "$tmp/repo/greeter-api/greeter/v1/greeter.pb.go" "$tmp/repo/greeter-api/greeter/v1/stale.pb.go"
 expect_rejected "a stale .pb.go with no proto behind it"
 
+# trim:http begin
 fresh_copy
 echo '// edited by hand' >> "$tmp/repo/greeter-server/internal/benchconnect/greeter/v1/greeterv1connect/greeter.connect.go"
 expect_rejected "a hand-edited benchmark greeter.connect.go"
+# trim:http end

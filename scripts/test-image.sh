@@ -5,16 +5,17 @@
 # and runs it for real: its size and configuration (non-root numeric user,
 # the listen addresses, the exposed ports, the OCI labels, the stamped
 # version), a gRPC health probe (grpc-health-probe) and greeter-client
-# through the published gRPC port, GET /healthz and a Connect JSON call with
-# curl through the published HTTP port, a stream in flight when the
-# container gets SIGTERM (it must finish, and the container exit 0 before
-# the server's shutdown timeout), the same again with a read-only root file
-# system, and a second SIGTERM during a long drain (PID 1 must still stop at
-# once, exit 143).
+# through the published gRPC port, a stream in flight when the container
+# gets SIGTERM (it must finish, and the container exit 0 before the server's
+# shutdown timeout), the same again with a read-only root file system, and a
+# second SIGTERM during a long drain (PID 1 must still stop at once, exit
+# 143).
+# Through the published HTTP port: GET /healthz and a Connect JSON call with curl. # trim:http
 #
 # Uses podman (installed with apt-get if missing and running as root), or
-# docker, and curl (installed the same way). Where neither engine can run a
-# container here, or curl cannot be had, it says SKIPPED and why.
+# docker, and curl for the HTTP port (installed the same way). Where neither
+# engine can run a container here, or curl cannot be had, it says SKIPPED and
+# why.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -42,6 +43,7 @@ if ! command -v podman >/dev/null && ! { command -v docker >/dev/null && docker 
     skip "neither podman nor a running docker is here (Debian: apt-get install podman runc, as root)"
   fi
 fi
+# trim:http begin
 if ! command -v curl >/dev/null; then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
     echo "installing curl..." >&2
@@ -52,6 +54,7 @@ if ! command -v curl >/dev/null; then
     skip "no curl here to call the HTTP listener (Debian: apt-get install curl, as root)"
   fi
 fi
+# trim:http end
 if command -v podman >/dev/null; then
   # runc and cgroupfs: podman's default runtime and cgroup manager fail on
   # some kernels and in containers; these work there and everywhere else.
@@ -91,10 +94,14 @@ size=$("${engine[@]}" image inspect --format '{{.Size}}' "$image")
 inspect() { "${engine[@]}" image inspect --format "$1" "$image"; }
 [[ $(inspect '{{.Config.User}}') == 65532:65532 ]] || fail "image user is '$(inspect '{{.Config.User}}')', want 65532:65532"
 [[ $(inspect '{{json .Config.Entrypoint}}') == '["/greeter-server"]' ]] || fail "entrypoint is $(inspect '{{json .Config.Entrypoint}}')"
-for env in GREETER_SERVER_ADDR=:50051 GREETER_SERVER_HTTP_ADDR=:8080; do
+envs=(GREETER_SERVER_ADDR=:50051)
+ports=(50051/tcp)
+envs+=(GREETER_SERVER_HTTP_ADDR=:8080) # trim:http
+ports+=(8080/tcp)                      # trim:http
+for env in "${envs[@]}"; do
   inspect '{{json .Config.Env}}' | grep -q "\"$env\"" || fail "the image does not set $env: $(inspect '{{json .Config.Env}}')"
 done
-for port in 50051/tcp 8080/tcp; do
+for port in "${ports[@]}"; do
   inspect '{{json .Config.ExposedPorts}}' | grep -q "\"$port\"" || fail "the image does not expose $port: $(inspect '{{json .Config.ExposedPorts}}')"
 done
 label() { inspect "{{index .Config.Labels \"org.opencontainers.image.$1\"}}"; }
@@ -122,14 +129,16 @@ for s in ss: print(s.getsockname()[1])' "$1"
 }
 
 # run_case NAME [ENGINE RUN FLAGS...]: starts the image, probes it, greets
-# through both listeners, and stops it with SIGTERM while a stream is open.
+# through every listener, and stops it with SIGTERM while a stream is open.
 run_case() {
-  local name=$1 ports addr http i pid uid started took code
+  local name=$1 ports addr http i pid uid started took code publish
   shift
   mapfile -t ports < <(free_ports 2)
   addr=127.0.0.1:${ports[0]}
-  http=127.0.0.1:${ports[1]}
-  "${engine[@]}" run -d --name "$name" "${limits[@]}" -p "$addr:50051" -p "$http:8080" "$@" "$image" >/dev/null
+  publish=(-p "$addr:50051")
+  http=127.0.0.1:${ports[1]} # trim:http
+  publish+=(-p "$http:8080")  # trim:http
+  "${engine[@]}" run -d --name "$name" "${limits[@]}" "${publish[@]}" "$@" "$image" >/dev/null
   containers+=("$name")
   for i in $(seq 100); do
     "$probe" -addr "$addr" -connect-timeout 1s >/dev/null 2>&1 && break
@@ -144,6 +153,7 @@ run_case() {
   [[ $uid == 65532 ]] || fail "$name: the server runs as uid $uid, want 65532"
   got=$("$tmp/greeter-client" --addr "$addr" hello --name container)
   [[ $got == "Hello, container!" ]] || fail "$name: greeter-client hello printed '$got'"
+  # trim:http begin
   # The HTTP listener, as a load balancer's health check and a curl user
   # reach it.
   got=$(curl -sS --max-time 5 -w ' %{http_code}' "http://$http/healthz") || fail "$name: GET /healthz on $http: $got"
@@ -152,6 +162,7 @@ run_case() {
     "http://$http/greeter.v1.GreeterService/SayHello") || fail "$name: Connect call on $http: $got"
   # protojson varies its spacing on purpose, so no exact comparison.
   [[ $got == *'"message":'*'"Hello, container!"'* ]] || fail "$name: the Connect JSON call answered '$got'"
+  # trim:http end
 
   # A 2-second stream is in flight when SIGTERM arrives: it must finish
   # whole, and the container stop with exit code 0 before the shutdown timeout.
@@ -171,7 +182,7 @@ run_case() {
   [[ $code == 0 ]] || fail "$name: exit code $code after SIGTERM, want 0; log: $("${engine[@]}" logs "$name" 2>&1 | tail -n 5)"
   ((took < shutdown_timeout * 1000)) || fail "$name: took ${took}ms to stop, longer than the ${shutdown_timeout}s shutdown timeout"
   "${engine[@]}" logs "$name" 2>&1 | grep -q 'greeter-server stopped' || fail "$name: no stop line in the log"
-  echo "$name: SERVING, greeted over gRPC and Connect, /healthz 200, uid 65532; SIGTERM with a stream open: 20/20 greetings, exit 0 after ${took}ms" >&2
+  echo "$name: SERVING, greeted, uid 65532; SIGTERM with a stream open: 20/20 greetings, exit 0 after ${took}ms" >&2
 }
 
 run_case "greeter-image-$$"

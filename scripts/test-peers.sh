@@ -2,13 +2,18 @@
 # Usage: scripts/test-peers.sh
 #
 # End-to-end test of greeter-server against real peers that were not written
-# for it: a Python helloworld client (Debian's python3-grpcio, stubs generated
-# now from proto/helloworld/helloworld.proto), grpc-go's
-# examples/helloworld/greeter_client, grpcurl (list and describe through
-# server reflection) and grpc-health-probe, on the gRPC listener and again
-# (the Python client, greeter_client, grpcurl and grpc-health-probe) on the
-# HTTP listener, whose HTTP/2 is net/http's rather than grpc-go's; and of
-# greeter-client --api helloworld against a Python helloworld server.
+# for it: grpcurl (list and describe through server reflection) and
+# grpc-health-probe, on the gRPC listener.
+# trim:helloworld begin
+# Also a Python helloworld client (Debian's python3-grpcio, stubs generated
+# now from proto/helloworld/helloworld.proto) and grpc-go's
+# examples/helloworld/greeter_client; and greeter-client --api helloworld
+# against a Python helloworld server.
+# trim:helloworld end
+# trim:http begin
+# The peers call the HTTP listener too, whose HTTP/2 is net/http's rather
+# than grpc-go's.
+# trim:http end
 # Installs what is missing: the
 # Debian packages with apt-get, the Go tools at pinned versions (lib-tools.sh)
 # into ${XDG_CACHE_HOME:-~/.cache}/greeter-test-tools, so reruns are quick.
@@ -17,18 +22,21 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Pinned peer versions (grpcurl's and grpc-health-probe's are in
-# lib-tools.sh). google.golang.org/grpc/examples has no release tags
-# on the module proxy; this pseudo-version is its newest commit there.
+# lib-tools.sh).
+# trim:helloworld begin
+# google.golang.org/grpc/examples has no release tags on the module proxy;
+# this pseudo-version is its newest commit there.
 grpc_examples_version=v0.0.0-20260825154716-030ee8becb20
 python=/usr/bin/python3
+# trim:helloworld end
 
 # shellcheck source=lib-tools.sh
 source "$root/scripts/lib-tools.sh"
 # shellcheck source=lib-server.sh
 source "$root/scripts/lib-server.sh"
-py_server_pid=
+py_server_pid= # trim:helloworld
 cleanup() {
-  if [[ -n $py_server_pid ]]; then kill "$py_server_pid" 2>/dev/null || true; fi
+  if [[ -n $py_server_pid ]]; then kill "$py_server_pid" 2>/dev/null || true; fi # trim:helloworld
   stop_greeter
 }
 trap cleanup EXIT
@@ -38,6 +46,7 @@ fail() {
   exit 1
 }
 
+# trim:helloworld begin
 if ! "$python" -c 'import grpc, grpc_tools.protoc' 2>/dev/null; then
   echo "installing python3-grpcio and python3-grpc-tools..." >&2
   sudo=; [[ $(id -u) == 0 ]] || sudo=sudo
@@ -63,6 +72,7 @@ if [[ ! -x $greeter_client ]]; then
     GOWORK=off GOFLAGS=-mod=mod go build -o "$greeter_client" ./helloworld/greeter_client
   )
 fi
+# trim:helloworld end
 grpcurl_bin=$(go_tool "$grpcurl")
 probe_bin=$(go_tool "$health_probe")
 
@@ -78,39 +88,54 @@ expect() {
   echo "ok  $name" >&2
 }
 
+# trim:helloworld begin
 mkdir "$tmp/py"
 "$python" -m grpc_tools.protoc -I "$root/proto/helloworld" --python_out="$tmp/py" --grpc_python_out="$tmp/py" helloworld.proto
 expect "python helloworld client" "Greeter client received: Hello, you!" \
   env PYTHONPATH="$tmp/py" "$python" "$root/scripts/peers/helloworld_client.py" --addr "$addr"
 expect "grpc-go examples greeter_client" "Greeting: Hello, world!" "$greeter_client" -addr "$addr"
 expect "grpc-go examples greeter_client --name" "Greeting: Hello, Ada!" "$greeter_client" -addr "$addr" -name Ada
+# trim:helloworld end
 
-for svc in greeter.v1.GreeterService helloworld.Greeter grpc.health.v1.Health grpc.reflection.v1.ServerReflection; do
+apis=(greeter.v1.GreeterService)
+apis+=(helloworld.Greeter) # trim:helloworld
+for svc in "${apis[@]}" grpc.health.v1.Health grpc.reflection.v1.ServerReflection; do
   expect "grpcurl list has $svc" "$svc" "$grpcurl_bin" -plaintext "$addr" list
 done
 expect "grpcurl describe greeter.v1.GreeterService" "rpc SayHelloChat ( stream .greeter.v1.SayHelloChatRequest ) returns ( stream .greeter.v1.SayHelloChatResponse );" \
   "$grpcurl_bin" -plaintext "$addr" describe greeter.v1.GreeterService
+# trim:helloworld begin
 expect "grpcurl describe helloworld.Greeter" "rpc SayHelloBidiStream ( stream .helloworld.HelloRequest ) returns ( stream .helloworld.HelloReply );" \
   "$grpcurl_bin" -plaintext "$addr" describe helloworld.Greeter
+# trim:helloworld end
 expect "grpcurl describe greeter.v1.SayHelloStreamRequest" ".google.protobuf.Duration interval = 3;" \
   "$grpcurl_bin" -plaintext "$addr" describe greeter.v1.SayHelloStreamRequest
+expect "grpcurl calls greeter.v1.GreeterService/SayHello" '"message": "Hello, grpcurl!"' \
+  "$grpcurl_bin" -plaintext -d '{"name": "grpcurl"}' "$addr" greeter.v1.GreeterService/SayHello
+# trim:helloworld begin
 expect "grpcurl calls helloworld.Greeter/SayHello" '"message": "Hello, grpcurl!"' \
   "$grpcurl_bin" -plaintext -d '{"name": "grpcurl"}' "$addr" helloworld.Greeter/SayHello
+# trim:helloworld end
 
 expect "grpc-health-probe" "status: SERVING" "$probe_bin" -addr "$addr"
-for svc in greeter.v1.GreeterService helloworld.Greeter; do
+for svc in "${apis[@]}"; do
   expect "grpc-health-probe -service $svc" "status: SERVING" "$probe_bin" -addr "$addr" -service "$svc"
 done
 
+# trim:http begin
 # The HTTP listener serves native gRPC too, for proxies that send every
 # protocol to one port; these peers must not tell the difference.
+# trim:helloworld begin
 expect "python helloworld client (HTTP listener)" "Greeter client received: Hello, you!" \
   env PYTHONPATH="$tmp/py" "$python" "$root/scripts/peers/helloworld_client.py" --addr "$http_addr"
 expect "grpc-go examples greeter_client (HTTP listener)" "Greeting: Hello, Ada!" "$greeter_client" -addr "$http_addr" -name Ada
+# trim:helloworld end
 expect "grpcurl calls greeter.v1.GreeterService/SayHello (HTTP listener)" '"message": "Hello, grpcurl!"' \
   "$grpcurl_bin" -plaintext -d '{"name": "grpcurl"}' "$http_addr" greeter.v1.GreeterService/SayHello
 expect "grpc-health-probe (HTTP listener)" "status: SERVING" "$probe_bin" -addr "$http_addr"
+# trim:http end
 
+# trim:helloworld begin
 # greeter-client against a canonical helloworld server: the Python one.
 : >"$tmp/py-server.log" # exists before the loop below reads it
 PYTHONPATH="$tmp/py" "$python" "$root/scripts/peers/helloworld_server.py" --addr 127.0.0.1:0 >>"$tmp/py-server.log" 2>&1 &
@@ -129,6 +154,7 @@ expect "greeter-client --api helloworld hello-again (Python server)" "Hello agai
   "$tmp/greeter-client" --addr "$py_addr" --api helloworld hello-again --name Ada
 kill -TERM "$py_server_pid"
 wait "$py_server_pid" || true
+# trim:helloworld end
 
 kill -TERM "$server_pid"
 status=0

@@ -12,8 +12,8 @@
 #   3. the tags are served to the go command by a file-based module proxy;
 #   4. a brand-new module outside the repository runs `go get greeter-api@tag`,
 #      builds a small client, and calls a greeter-server installed with
-#      `go install ...@tag`, whose HTTP listener serves the page and a
-#      Connect JSON call (with curl, if it is here);
+#      `go install ...@tag`;
+#      its HTTP listener serves the page and a Connect JSON call (with curl, if it is here); # trim:http
 #   5. `go install greeter-client/cmd/greeter-client@tag` gives a binary that
 #      works and whose `version` command reports the tagged versions.
 # Everything runs with GOWORK=off in a throwaway module cache.
@@ -71,7 +71,7 @@ expect_refusal "a dirty tree" "not clean" scripts/release.sh greeter-api "$api_v
 git commit -qam "greeter-api: changelog for $api_version"
 
 # A breaking change (a renamed field) must not pass as a minor release.
-sed -i 's/string message = 1;/string text = 1;/' proto/helloworld/helloworld.proto
+sed -i 's/string message = 1;/string text = 1;/' proto/greeter/v1/greeter.proto
 scripts/generate.sh
 git commit -qam "break the API on purpose"
 expect_refusal "a breaking change in a minor release" "breaking changes" scripts/release.sh greeter-api "$api_version"
@@ -166,6 +166,7 @@ got=$("$tmp/bin/outsider" "$addr")
 [[ $got == "Hello, outsider!" ]] || fail "outside client printed \"$got\", want \"Hello, outsider!\""
 echo "outside client: $got"
 
+# trim:http begin
 echo "==> the installed greeter-server's HTTP listener: the page and a Connect call"
 if command -v curl >/dev/null; then
   got=$(curl -fsS --max-time 5 "$page") || fail "GET $page failed"
@@ -178,6 +179,7 @@ if command -v curl >/dev/null; then
 else
   echo "SKIPPED: no curl here to call the HTTP listener"
 fi
+# trim:http end
 
 echo "==> go install greeter-client@$client_version"
 outside install "$repo_path/greeter-client/cmd/greeter-client@$client_version"

@@ -219,8 +219,10 @@ go -C greeter-client test -trimpath ./internal/...
 echo "==> the renamed server sets grpc-go's limits before grpc-go reads them, and the renamed client greets it"
 go -C greeter-server build -trimpath -o "$tmp/greeter-server" ./cmd/greeter-server
 go -C greeter-client build -trimpath -o "$tmp/greeter-client" ./cmd/greeter-client
+server_args=(--addr 127.0.0.1:0)
+server_args+=(--http-addr "") # trim:http
 env -u GRPC_GO_EXPERIMENTAL_CONTROL_BUFFER_THROTTLE_LIMIT \
-  "$tmp/greeter-server" --addr 127.0.0.1:0 --http-addr "" 2>"$tmp/server.log" &
+  "$tmp/greeter-server" "${server_args[@]}" 2>"$tmp/server.log" &
 pid=$!
 for _ in $(seq 300); do
   grep -q "greeter-server listening" "$tmp/server.log" && break

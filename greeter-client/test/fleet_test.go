@@ -29,9 +29,9 @@ var (
 const (
 	fleetName = "greeter.test"
 	fleetPort = "50051"
-	// fleetHTTPPort is every replica's HTTP listener, on its host's address
-	// as in a pod (the client never calls it).
-	fleetHTTPPort = "8080"
+	// fleetHTTPPort is every replica's HTTP listener, on its host's address // trim:http
+	// as in a pod (the client never calls it). // trim:http
+	fleetHTTPPort = "8080" // trim:http
 	// fleetCallTimeout is the deadline of each call bench makes, the
 	// client's default.
 	fleetCallTimeout = 10 * time.Second
@@ -84,7 +84,8 @@ func (r *fleetReplica) start(t *testing.T) {
 	t.Helper()
 	r.log = &bytes.Buffer{}
 	r.cmd = r.host.start(nil, r.log, serverBin,
-		"--addr", net.JoinHostPort(r.host.IP, fleetPort), "--http-addr", net.JoinHostPort(r.host.IP, fleetHTTPPort),
+		"--addr", net.JoinHostPort(r.host.IP, fleetPort),
+		"--http-addr", net.JoinHostPort(r.host.IP, fleetHTTPPort), // trim:http
 		"--metrics-addr", "127.0.0.1:9090",
 		"--log-level", "warn", "--stream-grace", "1s", "--shutdown-timeout", "5s")
 	r.exited = make(chan struct{})

@@ -26,9 +26,9 @@ import (
 // a real greeter-server for three keepalive intervals, through a proxy that
 // reads the HTTP/2 frames going by, with the client pinging as often as
 // grpc-go allows any client to (every 10 s, also without a stream open),
-// far more often than greeter-client itself (conn.KeepaliveTime; see
-// keepalive_default_test.go for servers with gRPC's default policy). The
-// client must ping and the server must never answer with GOAWAY: three
+// far more often than greeter-client itself (conn.KeepaliveTime).
+// keepalive_default_test.go checks servers with gRPC's default policy. // trim:helloworld
+// The client must ping and the server must never answer with GOAWAY: three
 // pings more often than the server allows would earn "too_many_pings" and
 // close the connection. So greeter-server accepts whatever keepalive a
 // grpc-go client may use.
@@ -37,9 +37,11 @@ func TestKeepaliveWithinServerPolicy(t *testing.T) {
 	port := freePort(t, "127.0.0.1")
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	var serverLog bytes.Buffer
-	// The HTTP listener on any free port: its default, localhost:8080,
-	// would collide between parallel tests.
-	server := exec.Command(serverBin, "--addr", addr, "--http-addr", "127.0.0.1:0", "--log-level", "warn")
+	// The HTTP listener on any free port: its default, localhost:8080, // trim:http
+	// would collide between parallel tests. // trim:http
+	server := exec.Command(serverBin, "--addr", addr,
+		"--http-addr", "127.0.0.1:0", // trim:http
+		"--log-level", "warn")
 	server.Stderr = &serverLog
 	server.Env = environWithoutGreeter()
 	if err := server.Start(); err != nil {

@@ -116,9 +116,11 @@ func TestDrainingServer(t *testing.T) {
 	port := freePort(t, "127.0.0.1")
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	serverLog := &lockedBuffer{}
-	// The HTTP listener on any free port: its default, localhost:8080,
-	// would collide between parallel tests.
-	server := exec.Command(serverBin, "--addr", addr, "--http-addr", "127.0.0.1:0", "--stream-grace", "20s", "--shutdown-timeout", "25s")
+	// The HTTP listener on any free port: its default, localhost:8080, // trim:http
+	// would collide between parallel tests. // trim:http
+	server := exec.Command(serverBin, "--addr", addr,
+		"--http-addr", "127.0.0.1:0", // trim:http
+		"--stream-grace", "20s", "--shutdown-timeout", "25s")
 	server.Env = environWithoutGreeter()
 	server.Stderr = serverLog
 	if err := server.Start(); err != nil {

@@ -10,14 +10,16 @@ import (
 )
 
 // startGreeterServer starts the greeter-server binary on a free loopback
-// port until the test ends, and returns its gRPC address. Its HTTP listener
-// takes any free loopback port: its default, localhost:8080, would collide
-// between parallel tests.
+// port until the test ends, and returns its gRPC address.
+// Its HTTP listener takes any free loopback port: its default, // trim:http
+// localhost:8080, would collide between parallel tests. // trim:http
 func startGreeterServer(t *testing.T) string {
 	t.Helper()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t, "127.0.0.1")))
 	var serverLog bytes.Buffer
-	server := exec.Command(serverBin, "--addr", addr, "--http-addr", "127.0.0.1:0", "--log-level", "warn")
+	server := exec.Command(serverBin, "--addr", addr,
+		"--http-addr", "127.0.0.1:0", // trim:http
+		"--log-level", "warn")
 	server.Env = environWithoutGreeter()
 	server.Stderr = &serverLog
 	if err := server.Start(); err != nil {
@@ -57,8 +59,10 @@ func TestServerRules(t *testing.T) {
 			wantErr: failed("greeter.v1.GreeterService/SayHello", "invalid name: must not be only white space")},
 		{name: "hello-again empty name", args: []string{"hello-again", "--name", ""}, wantCode: 67,
 			wantErr: failed("greeter.v1.GreeterService/SayHelloAgain", "invalid name: is required and must not be empty")},
+		// trim:helloworld begin
 		{name: "helloworld hello bad name", args: []string{"--api", "helloworld", "hello", "--name", " "}, wantCode: 67,
 			wantErr: failed("helloworld.Greeter/SayHello", "invalid name: must not be only white space")},
+		// trim:helloworld end
 		{name: "hello-stream bad count", args: []string{"hello-stream", "--count", "101"}, wantCode: 67,
 			wantErr: failed("greeter.v1.GreeterService/SayHelloStream", "invalid count: must be from 1 to 100 (0 means 3), got 101")},
 		{name: "hello-stream bad interval", args: []string{"hello-stream", "--interval", "1500us"}, wantCode: 67,
@@ -70,8 +74,10 @@ func TestServerRules(t *testing.T) {
 			wantErr: failed("greeter.v1.GreeterService/SayHelloGroup", "invalid name: must not contain control characters, found U+0001")},
 		{name: "chat bad name", stdin: "ann\n\x01\nbob\n", args: []string{"chat"}, wantOut: "Hello, ann!\n", wantCode: 67,
 			wantErr: failed("greeter.v1.GreeterService/SayHelloChat", "invalid name: must not contain control characters, found U+0001")},
+		// trim:helloworld begin
 		{name: "helloworld chat bad name", stdin: "ann\n\x01\nbob\n", args: []string{"--api", "helloworld", "chat"}, wantOut: "Hello, ann!\n", wantCode: 67,
 			wantErr: failed("helloworld.Greeter/SayHelloBidiStream", "invalid name: must not contain control characters, found U+0001")},
+		// trim:helloworld end
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

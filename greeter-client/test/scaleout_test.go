@@ -93,6 +93,7 @@ func TestScaleOut(t *testing.T) {
 	t.Parallel()
 	ips := []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"}
 	port := freePort(t, ips...)
+	// trim:http begin
 	// Each replica has its HTTP listener too, as a pod does: one port on
 	// every address, like the gRPC listener's. The default, localhost:8080,
 	// would be one address for all three.
@@ -100,11 +101,12 @@ func TestScaleOut(t *testing.T) {
 	for httpPort == port { // both were free, and freePort let go of each
 		httpPort = freePort(t, ips...)
 	}
+	// trim:http end
 	replicas := make([]*replica, len(ips))
 	for i, ip := range ips {
 		r := &replica{ip: ip, metricsAddr: net.JoinHostPort(ip, strconv.Itoa(freePort(t, ip))), log: &bytes.Buffer{}}
 		r.cmd = exec.Command(serverBin, "--addr", net.JoinHostPort(ip, strconv.Itoa(port)),
-			"--http-addr", net.JoinHostPort(ip, strconv.Itoa(httpPort)),
+			"--http-addr", net.JoinHostPort(ip, strconv.Itoa(httpPort)), // trim:http
 			"--metrics-addr", r.metricsAddr, "--log-level", "warn")
 		r.cmd.Stderr = r.log
 		r.cmd.Env = environWithoutGreeter()

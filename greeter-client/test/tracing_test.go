@@ -128,9 +128,11 @@ var serverListeningRE = regexp.MustCompile(`greeter-server listening.* addr=(\S+
 
 func startTracedServer(t *testing.T, env []string) *tracedServer {
 	t.Helper()
-	// Both listeners on any free port: the HTTP listener's default,
-	// localhost:8080, would collide between parallel tests.
-	s := &tracedServer{cmd: exec.Command(serverBin, "--addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-level", "debug"), done: make(chan struct{})}
+	// The HTTP listener on any free port: its default, localhost:8080, // trim:http
+	// would collide between parallel tests. // trim:http
+	s := &tracedServer{cmd: exec.Command(serverBin, "--addr", "127.0.0.1:0",
+		"--http-addr", "127.0.0.1:0", // trim:http
+		"--log-level", "debug"), done: make(chan struct{})}
 	s.cmd.Env = env
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {

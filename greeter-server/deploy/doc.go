@@ -15,11 +15,13 @@
 // files the same way, and against each other: the policy, the variables
 // and the server's flags, the mounts, the client's token.
 //
+// trim:http begin
 // proxy/haproxy.cfg is an HAProxy configuration that puts the server's HTTP
 // listener behind a proxy that pools its upstream connections; the system
 // test TestProxy in greeter-server/test runs it as it is
 // (scripts/test-proxy.sh).
 //
+// trim:http end
 // It is a Go module of its own, nested in greeter-server's directory but not
 // part of that module, so that k8s.io/api, k8s.io/apimachinery and
 // sigs.k8s.io/yaml stay out of greeter-server's go.mod and go.sum: people

@@ -48,11 +48,13 @@ const (
 	// it with --addr or its own GREETER_SERVER_ADDR.
 	imageListenPort = 50051
 
+	// trim:http begin
 	// imageHTTPListenPort is the port of GREETER_SERVER_HTTP_ADDR=:8080,
 	// the image's HTTP listener; the Deployment may override it with
 	// --http-addr or its own GREETER_SERVER_HTTP_ADDR, and an empty value
 	// turns the listener off.
 	imageHTTPListenPort = 8080
+	// trim:http end
 
 	// minEndpointPropagation is the shortest preStop sleep accepted: the
 	// time for a deleted pod's EndpointSlice change to reach kube-proxy and
@@ -242,8 +244,8 @@ func (m *manifests) containerPort(p intstr.IntOrString) *corev1.ContainerPort {
 	return nil
 }
 
-// listenPort returns the port the server's listener of flag (addr or
-// http-addr) listens on: the flag in the container's args, else its
+// listenPort returns the port the server's listener of flag (such as addr)
+// listens on: the flag in the container's args, else its
 // environment variable set in the container, else the image's port. off is
 // true if the value is empty, which turns the listener off.
 func (m *manifests) listenPort(t *testing.T, flag, envVar string, imagePort int32) (port int32, off bool) {
@@ -383,9 +385,12 @@ func TestPortsAndProbes(t *testing.T) {
 		}
 	}
 
-	// The ports the server listens on: --addr and --http-addr, else their
-	// variables set here, else the image's.
-	listen, _ := m.listenPort(t, "addr", "GREETER_SERVER_ADDR", imageListenPort)
+	// The ports the server listens on: each listener's flag, else its
+	// variable set here, else the image's.
+	listen, off := m.listenPort(t, "addr", "GREETER_SERVER_ADDR", imageListenPort)
+	if off {
+		t.Fatalf("%s: an empty --addr or GREETER_SERVER_ADDR; the server refuses to start without its gRPC listener", file)
+	}
 	grpcPort := m.containerPort(intstr.FromString("grpc"))
 	if grpcPort == nil {
 		t.Fatalf("%s: the container has no port named grpc", file)
@@ -393,6 +398,7 @@ func TestPortsAndProbes(t *testing.T) {
 	if grpcPort.ContainerPort != listen {
 		t.Errorf("%s: port grpc is %d, but the server's gRPC listener is on %d", file, grpcPort.ContainerPort, listen)
 	}
+	// trim:http begin
 	httpListen, httpOff := m.listenPort(t, "http-addr", "GREETER_SERVER_HTTP_ADDR", imageHTTPListenPort)
 	if httpOff {
 		t.Fatalf("%s: the HTTP listener is turned off (an empty --http-addr or GREETER_SERVER_HTTP_ADDR), but the container and the Service have an http port", file)
@@ -404,6 +410,7 @@ func TestPortsAndProbes(t *testing.T) {
 	if httpPort.ContainerPort != httpListen {
 		t.Errorf("%s: port http is %d, but the server's HTTP listener is on %d", file, httpPort.ContainerPort, httpListen)
 	}
+	// trim:http end
 
 	if addr, ok := flagValue(c.Args, "metrics-addr"); ok {
 		_, port, _ := net.SplitHostPort(addr)
@@ -413,7 +420,10 @@ func TestPortsAndProbes(t *testing.T) {
 		}
 	}
 
-	healthServices := []string{"", "greeter.v1.GreeterService", "helloworld.Greeter"}
+	healthServices := []string{
+		"", "greeter.v1.GreeterService",
+		"helloworld.Greeter", // trim:helloworld
+	}
 	for name, p := range map[string]*corev1.Probe{
 		"startupProbe":   c.StartupProbe,
 		"readinessProbe": c.ReadinessProbe,
@@ -446,10 +456,10 @@ func TestPortsAndProbes(t *testing.T) {
 		why         string
 	}{
 		{"grpc", grpcPort, "kubernetes.io/h2c", "HTTP/2 over cleartext, which plaintext gRPC is"},
-		{"http", httpPort, "http", "HTTP/1.1, which every proxy speaks to a backend and which carries Connect, gRPC-Web and the page"},
+		{"http", httpPort, "http", "HTTP/1.1, which every proxy speaks to a backend and which carries Connect, gRPC-Web and the page"}, // trim:http
 	}
 	if len(svc.Spec.Ports) != len(want) {
-		t.Fatalf("%s: %d ports; want %d: grpc and http", m.file[svc], len(svc.Spec.Ports), len(want))
+		t.Fatalf("%s: %d ports; want %d, one for each listener", m.file[svc], len(svc.Spec.Ports), len(want))
 	}
 	for i, w := range want {
 		sp := svc.Spec.Ports[i]

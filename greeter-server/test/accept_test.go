@@ -38,7 +38,7 @@ func openFDs(t *testing.T, pid int) (count, least int) {
 // it has open and holds more connections to each listener than it can
 // accept. The server must stay up and say once per listener that accepting
 // failed; once the limit is back and the connections are gone, it must
-// serve on both listeners again, and say so.
+// serve on every listener again, and say so.
 //
 // Only the soft limit is lowered: raising a hard limit back takes
 // CAP_SYS_RESOURCE, which even root may lack in a container, while the soft
@@ -47,9 +47,15 @@ func openFDs(t *testing.T, pid int) (count, least int) {
 func TestAcceptOutOfFileDescriptors(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
+	addrs := []string{srv.Addr}
+	listeners := []string{"grpc"}
+	// trim:http begin
 	if srv.HTTPAddr == "" {
 		t.Fatalf("the server has no HTTP listener; log:\n%s", srv.Log())
 	}
+	addrs = append(addrs, srv.HTTPAddr)
+	listeners = append(listeners, "http")
+	// trim:http end
 	pid := srv.Cmd.Process.Pid
 	var old unix.Rlimit
 	if err := unix.Prlimit(pid, unix.RLIMIT_NOFILE, nil, &old); err != nil {
@@ -75,7 +81,7 @@ func TestAcceptOutOfFileDescriptors(t *testing.T) {
 	free := int(limit) - count
 	t.Logf("the server has %d file descriptors open, the highest %d; RLIMIT_NOFILE lowered from %d to %d, leaving %d free", count, least-1, old.Cur, limit, free)
 
-	// Each connection speaks HTTP/2, which both listeners do, so that those
+	// Each connection speaks HTTP/2, which every listener does, so that those
 	// the server accepts stay open: it closes one that says nothing once the
 	// handshake timeout has passed, which would free a descriptor.
 	var held []net.Conn
@@ -87,7 +93,7 @@ func TestAcceptOutOfFileDescriptors(t *testing.T) {
 	}
 	t.Cleanup(closeHeld)
 	for range free + 5 {
-		for _, addr := range []string{srv.Addr, srv.HTTPAddr} {
+		for _, addr := range addrs {
 			c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 			if err != nil {
 				t.Fatalf("connection %d: %v", len(held)+1, err)
@@ -104,7 +110,7 @@ func TestAcceptOutOfFileDescriptors(t *testing.T) {
 	failed := func(listener string) *regexp.Regexp {
 		return regexp.MustCompile(`accepting connections failed.* listener=` + listener + ` .*too many open files`)
 	}
-	for _, listener := range []string{"grpc", "http"} {
+	for _, listener := range listeners {
 		srv.WaitFor(t, failed(listener), 20*time.Second)
 	}
 	select {
@@ -119,6 +125,7 @@ func TestAcceptOutOfFileDescriptors(t *testing.T) {
 	restore()
 	closeHeld()
 	srv.checkServing(t)
+	// trim:http begin
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
 	resp, err := client.Get("http://" + srv.HTTPAddr + "/healthz")
 	if err != nil {
@@ -129,7 +136,8 @@ func TestAcceptOutOfFileDescriptors(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != "SERVING" {
 		t.Errorf("GET /healthz after the descriptors were back = %d %q, want 200 SERVING", resp.StatusCode, body)
 	}
-	for _, listener := range []string{"grpc", "http"} {
+	// trim:http end
+	for _, listener := range listeners {
 		srv.WaitFor(t, regexp.MustCompile(`accepting connections again.* listener=`+listener+` `), 10*time.Second)
 		var n int
 		for line := range strings.Lines(srv.Log()) {

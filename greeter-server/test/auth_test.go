@@ -93,7 +93,10 @@ func TestBearerTokens(t *testing.T) {
 	metricsAddr := freeAddr(t)
 	srv := startServer(t, "--oidc-issuer", iss.URL, "--oidc-audience", audience, "--authz-policy", policy,
 		"--metrics-addr", metricsAddr, "--log-level", "debug")
-	conns := map[string]*grpc.ClientConn{"gRPC listener": dial(t, srv.Addr), "HTTP listener": dial(t, srv.HTTPAddr)}
+	conns := map[string]*grpc.ClientConn{
+		"gRPC listener": dial(t, srv.Addr),
+		"HTTP listener": dial(t, srv.HTTPAddr), // trim:http
+	}
 	good := authtest.Claims{Subject: "ann", Audience: []string{audience}}
 	with := func(f func(*authtest.Claims)) authtest.Claims { c := good; f(&c); return c }
 	rogue := authtest.NewRSAKey(t, "rogue")
@@ -203,9 +206,11 @@ func TestBearerTokens(t *testing.T) {
 	if fetched := iss.KeyFetches() - before; fetched > 3 {
 		t.Errorf("%d calls with an unknown key id made the server fetch the keys %d times", calls, fetched)
 	}
+	// trim:http begin
 	if got := hello(t, conns["HTTP listener"], withToken(fresh)); got != codes.OK {
 		t.Errorf("HTTP listener: a token of the rotated key: %v", got)
 	}
+	// trim:http end
 
 	// The issuer goes down: keys already fetched keep working.
 	iss.SetDown(true)
@@ -263,7 +268,10 @@ func TestPolicyReloadUnderLoad(t *testing.T) {
 	srv := startServer(t, "--oidc-issuer", iss.URL, "--oidc-audience", audience, "--authz-policy", policy)
 	ann := withToken(iss.Token(t, iss.RSA, authtest.Claims{Subject: "ann", Audience: []string{audience}}))
 	bob := withToken(iss.Token(t, iss.EC, authtest.Claims{Subject: "bob", Audience: []string{audience}}))
-	conns := []*grpc.ClientConn{dial(t, srv.Addr), dial(t, srv.HTTPAddr)}
+	conns := []*grpc.ClientConn{
+		dial(t, srv.Addr),
+		dial(t, srv.HTTPAddr), // trim:http
+	}
 	if got := hello(t, conns[0], bob); got != codes.OK {
 		t.Fatalf("bob under policy v1: %v", got)
 	}
@@ -276,7 +284,7 @@ func TestPolicyReloadUnderLoad(t *testing.T) {
 	for i := range 4 {
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				if got := hello(t, conns[i%2], ann); got == codes.OK {
+				if got := hello(t, conns[i%len(conns)], ann); got == codes.OK {
 					ok.Add(1)
 				} else {
 					failMu.Lock()
@@ -292,7 +300,7 @@ func TestPolicyReloadUnderLoad(t *testing.T) {
 	}
 	writeFile(t, policy, `{"name": "broken"}`)
 	srv.WaitFor(t, regexp.MustCompile(`authorization policy file is broken`), 30*time.Second)
-	if got := hello(t, conns[1], bob); got != codes.OK {
+	if got := hello(t, conns[len(conns)-1], bob); got != codes.OK {
 		t.Errorf("bob after a broken file (v4 still in force): %v", got)
 	}
 	writeFile(t, policy, policyFor("ann-only", "ann"))
@@ -308,6 +316,8 @@ func TestPolicyReloadUnderLoad(t *testing.T) {
 		}
 	}
 }
+
+// trim:http begin
 
 // TestConnectRefusals: over plain HTTP/1.1, as curl calls, Connect answers
 // a call with no token 401 with WWW-Authenticate: Bearer, one with a bad
@@ -348,13 +358,17 @@ func TestConnectRefusals(t *testing.T) {
 	}
 }
 
+// trim:http end
+
 // startFailing runs greeter-server with args, expects it to exit non-zero
 // within 30 s, and returns what it wrote.
 func startFailing(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, serverBin, append([]string{"--addr", "127.0.0.1:0", "--http-addr", ""}, args...)...)
+	base := []string{"--addr", "127.0.0.1:0"}
+	base = append(base, "--http-addr", "") // trim:http
+	cmd := exec.CommandContext(ctx, serverBin, append(base, args...)...)
 	cmd.Env = testproc.EnvironWithoutGreeter()
 	out, err := cmd.CombinedOutput()
 	if err == nil {
@@ -378,7 +392,10 @@ func TestClientWithToken(t *testing.T) {
 	srv := startServer(t, "--oidc-issuer", iss.URL, "--oidc-audience", audience, "--authz-policy", policy)
 	tokenFile := filepath.Join(dir, "token")
 	writeFile(t, tokenFile, iss.Token(t, iss.RSA, authtest.Claims{Subject: "ann", Audience: []string{audience}})+"\n")
-	for _, addr := range []string{srv.Addr, srv.HTTPAddr} {
+	for _, addr := range []string{
+		srv.Addr,
+		srv.HTTPAddr, // trim:http
+	} {
 		if err := runClient(client, "Hello, Ada!\n", "--addr", addr, "--token-file", tokenFile, "hello", "--name", "Ada"); err != nil {
 			t.Error(err)
 		}
@@ -399,6 +416,8 @@ func TestClientWithToken(t *testing.T) {
 		t.Errorf("bob's token: exit %d, %q; want 71 naming the policy", code, out)
 	}
 }
+
+// trim:http begin
 
 // TestProxyAuth puts HAProxy, pooling its upstream connections, in front of
 // a server with tokens and a policy, and sends, one after another and all at
@@ -464,3 +483,5 @@ func TestProxyAuth(t *testing.T) {
 		t.Logf("haproxy log:\n%s\nserver log:\n%s", p.log.String(), srv.Log())
 	}
 }
+
+// trim:http end

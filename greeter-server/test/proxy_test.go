@@ -1,7 +1,6 @@
 package test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -166,37 +165,6 @@ func proxySteps(t *testing.T, client, addr string, round int) []proxyStep {
 	return append(steps, proxyStep{"GET /", "", func() error {
 		return get(newProxyClient(t, round%2 == 1), "http://"+addr+"/", "<form")
 	}})
-}
-
-// runClient runs the greeter-client binary with args and checks that it
-// succeeds and prints want.
-func runClient(client, want string, args ...string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, client, args...)
-	cmd.Env = testproc.EnvironWithoutGreeter()
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return fmt.Errorf("greeter-client %s: %w; stdout %q, stderr:\n%s", strings.Join(args, " "), err, out, &stderr)
-	}
-	if string(out) != want {
-		return fmt.Errorf("greeter-client %s printed %q, want %q; stderr:\n%s", strings.Join(args, " "), out, want, &stderr)
-	}
-	return nil
-}
-
-// buildClient builds the greeter-client binary from this tree (its own
-// module, so GOWORK=off builds it too) and returns its path.
-func buildClient(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "greeter-client")
-	out, err := exec.Command("go", "build", "-C", "../../greeter-client", "-o", bin, "./cmd/greeter-client").CombinedOutput()
-	if err != nil {
-		t.Fatalf("build greeter-client: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // proxy is a running haproxy.

@@ -193,7 +193,7 @@ func TestTLSRotation(t *testing.T) {
 // TestClientIdentityOnBothListeners calls a mutual TLS server with the same
 // client certificate on each listener, in each protocol, and checks that the
 // access log names the same client for every call: the identity reaches
-// the interceptors (peer.AuthInfo) on the HTTP listener as on the gRPC one.
+// the interceptors (peer.AuthInfo) on every listener as on the gRPC one.
 func TestClientIdentityOnBothListeners(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -205,6 +205,7 @@ func TestClientIdentityOnBothListeners(t *testing.T) {
 
 	calls := map[string]func(name string) error{
 		"gRPC listener, gRPC": func(name string) error { return grpcHello(srv.Addr, clientTLS, name) },
+		// trim:http begin
 		"HTTP listener, gRPC": func(name string) error { return grpcHello(srv.HTTPAddr, clientTLS, name) },
 		"HTTP listener, Connect over HTTP/2": func(name string) error {
 			return connectHello(srv.HTTPAddr, clientTLS, true, name)
@@ -212,6 +213,7 @@ func TestClientIdentityOnBothListeners(t *testing.T) {
 		"HTTP listener, Connect over HTTP/1.1": func(name string) error {
 			return connectHello(srv.HTTPAddr, clientTLS, false, name)
 		},
+		// trim:http end
 	}
 	accessLine := regexp.MustCompile(`msg=rpc method=/greeter.v1.GreeterService/SayHello code=OK .*`)
 	done := 0
@@ -254,6 +256,8 @@ func grpcHello(addr string, clientTLS *tls.Config, name string) error {
 	return err
 }
 
+// trim:http begin
+
 func connectHello(addr string, clientTLS *tls.Config, h2 bool, name string) error {
 	// A clone: http.Transport writes its ALPN protocols into the config.
 	tr := &http.Transport{TLSClientConfig: clientTLS.Clone(), Protocols: new(http.Protocols)}
@@ -273,3 +277,5 @@ func connectHello(addr string, clientTLS *tls.Config, h2 bool, name string) erro
 	}
 	return nil
 }
+
+// trim:http end

@@ -58,6 +58,7 @@ func TestNonGRPCTraffic(t *testing.T) {
 		if got := readUntilClosed(t, conn); strings.HasPrefix(string(got), "HTTP/1.1 200") {
 			t.Errorf("HTTP/1.1 GET / to the gRPC listener = %.200q, want the connection closed", got)
 		}
+		// trim:http begin
 		// The HTTP listener serves the page.
 		hconn, err := net.Dial("tcp", srv.HTTPAddr)
 		if err != nil {
@@ -69,9 +70,11 @@ func TestNonGRPCTraffic(t *testing.T) {
 		if !strings.HasPrefix(string(got), "HTTP/1.1 200") || !strings.Contains(string(got), "<form") {
 			t.Errorf("HTTP/1.1 GET / to the HTTP listener = %.200q, want 200 with the greeting page", got)
 		}
+		// trim:http end
 		srv.checkServing(t)
 	})
 
+	// trim:http begin
 	t.Run("malformed HTTP/1.1 request", func(t *testing.T) {
 		conn, err := net.Dial("tcp", srv.HTTPAddr)
 		if err != nil {
@@ -85,6 +88,7 @@ func TestNonGRPCTraffic(t *testing.T) {
 		}
 		srv.checkServing(t)
 	})
+	// trim:http end
 
 	t.Run("TLS hello to a plaintext port", func(t *testing.T) {
 		conn, err := net.Dial("tcp", srv.Addr)

@@ -59,7 +59,7 @@ func TestBufCurl(t *testing.T) {
 		want                   []string
 	}{
 		{"connect", "greeter.v1.GreeterService/SayHelloStream", `{"name":"Ann","count":2,"interval":"0.1s"}`, []string{`"sequence": 1`, `"sequence": 2`, `"message": "Hello, Ann!"`}},
-		{"grpcweb", "helloworld.Greeter/SayHello", `{"name":"Ann"}`, []string{`"message": "Hello, Ann!"`}},
+		{"grpcweb", "helloworld.Greeter/SayHello", `{"name":"Ann"}`, []string{`"message": "Hello, Ann!"`}}, // trim:helloworld
 		{"connect", "greeter.v1.GreeterService/SayHello", `{"name":""}`, []string{"invalid_argument", "name"}},
 	}
 	for _, tt := range tests {

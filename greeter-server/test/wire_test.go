@@ -188,19 +188,24 @@ func TestRawFrames(t *testing.T) {
 			wantHTTP: "200", wantStatus: "13", wantMessage: "compressed flag"},
 		{name: "unknown compressor", contentType: "application/grpc", body: frame(true, uint32(len(valid)), valid), extra: []string{"grpc-encoding", "brotli9000"},
 			wantHTTP: "200", wantStatus: "12", wantMessage: "brotli9000"},
+		// trim:http begin
 		// The HTTP listener decides per request: JSON is a Connect call,
 		// anything else is refused; the gRPC listener speaks gRPC only.
 		{name: "JSON is Connect", contentType: "application/json", body: []byte(`{"name":"x"}`),
 			wantHTTP: "200", wantData: "Hello, x!", on: "http"},
 		{name: "wrong content-type", contentType: "text/plain", body: []byte(`name=x`),
 			wantHTTP: "415", wantData: "unsupported content type", on: "http"},
+		// trim:http end
 		{name: "JSON is not gRPC", contentType: "application/json", body: []byte(`{"name":"x"}`),
 			wantHTTP: "415", wantStatus: "3", wantMessage: "content-type", on: "grpc"},
 		{name: "unknown method", contentType: "application/grpc", body: frame(false, uint32(len(valid)), valid),
 			wantHTTP: "200", wantStatus: "12"},
 	}
 	for _, tt := range tests {
-		for listener, addr := range map[string]string{"grpc": srv.Addr, "http": srv.HTTPAddr} {
+		for listener, addr := range map[string]string{
+			"grpc": srv.Addr,
+			"http": srv.HTTPAddr, // trim:http
+		} {
 			if tt.on != "" && tt.on != listener {
 				continue
 			}

@@ -8,7 +8,7 @@ module github.com/greeter-go/greeter/scripts/tools
 go 1.26.7
 
 tool (
-	connectrpc.com/connect/cmd/protoc-gen-connect-go
+	connectrpc.com/connect/cmd/protoc-gen-connect-go // trim:http
 	github.com/bufbuild/buf/cmd/buf
 	github.com/greeter-go/greeter/scripts/tools/benchreport
 	github.com/greeter-go/greeter/scripts/tools/gomod

@@ -69,8 +69,8 @@ type Options struct {
 	// is not loopback; see CheckToken.
 	InsecureToken bool
 
-	// API names the API to call, as package greeter knows them:
-	// greeter.APIGreeterV1 or greeter.APIHelloworld.
+	// API names the API to call, as package greeter knows them: one of
+	// greeter.APIs().
 	API string
 	// Output is "text" or "json".
 	Output string
@@ -139,15 +139,15 @@ const ServiceConfig = `{
   "retryThrottling": {"maxTokens": 100, "tokenRatio": 1},
   "methodConfig": [{
     "name": [
+      {"service": "helloworld.Greeter", "method": "SayHello"},
+      {"service": "helloworld.Greeter", "method": "SayHelloAgain"},
+      {"service": "helloworld.Greeter", "method": "SayHelloStreamReply"},
+      {"service": "helloworld.Greeter", "method": "SayHelloBidiStream"},
       {"service": "greeter.v1.GreeterService", "method": "SayHello"},
       {"service": "greeter.v1.GreeterService", "method": "SayHelloAgain"},
       {"service": "greeter.v1.GreeterService", "method": "SayHelloStream"},
       {"service": "greeter.v1.GreeterService", "method": "SayHelloGroup"},
-      {"service": "greeter.v1.GreeterService", "method": "SayHelloChat"},
-      {"service": "helloworld.Greeter", "method": "SayHello"},
-      {"service": "helloworld.Greeter", "method": "SayHelloAgain"},
-      {"service": "helloworld.Greeter", "method": "SayHelloStreamReply"},
-      {"service": "helloworld.Greeter", "method": "SayHelloBidiStream"}
+      {"service": "greeter.v1.GreeterService", "method": "SayHelloChat"}
     ],
     "retryPolicy": {
       "maxAttempts": 4,
@@ -206,8 +206,8 @@ const ServiceConfig = `{
 // when the server sends headers or data, so a quiet stream (the health
 // Watch above) is exactly where frequent pings add up: with pings every
 // 10 s such a server closes the connection within a minute
-// (greeter-client/test/keepalive_default_test.go shows it; the fast check
-// is TestKeepaliveWithinDefaultPolicy).
+// (TestKeepaliveWithinDefaultPolicy checks it).
+// greeter-client/test/keepalive_default_test.go shows it with real servers. // trim:helloworld
 const (
 	// KeepaliveTime is how long a connection with a stream open may hear
 	// nothing from its server before it sends an HTTP/2 PING: 5 minutes,
@@ -292,8 +292,9 @@ type Factory struct {
 	// health command sets it: it asks for the status itself, and must reach
 	// a server that reports NOT_SERVING to say so.
 	DisableHealthCheck bool
-	// DialOptions are added to every connection's options; tracing (see
-	// package telemetry) sets its stats handler here.
+	// DialOptions are added to every connection's options (tests add
+	// their own dialers and stats handlers here).
+	// Tracing (see package telemetry) sets its stats handler here. // trim:tracing
 	DialOptions []grpc.DialOption
 	// Warn, if not nil, is told of a problem that does not stop the
 	// command: a --token-file that could not be read again, while the

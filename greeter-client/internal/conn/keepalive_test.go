@@ -16,10 +16,11 @@ const (
 	defaultPolicyPermitWithoutStream = false
 )
 
-// TestKeepaliveWithinDefaultPolicy is the fast form of
-// test/keepalive_default_test.go, which runs real servers for a minute
-// (scripts/test-keepalive.sh): a server that keeps gRPC's default ping
-// policy sends GOAWAY "too_many_pings" to a client that pings more often
+// TestKeepaliveWithinDefaultPolicy checks the keepalive settings against
+// gRPC's default ping policy in process.
+// test/keepalive_default_test.go is its long form, with real servers for a // trim:helloworld
+// minute (scripts/test-keepalive.sh). // trim:helloworld
+// A server that keeps gRPC's default ping policy sends GOAWAY "too_many_pings" to a client that pings more often
 // than every 5 minutes while a stream is open, or at all while none is.
 // Keepalive must stay on all the same: only then does grpc-go set
 // KeepaliveTimeout as TCP_USER_TIMEOUT (see TestTCPUserTimeout).

@@ -17,7 +17,7 @@ import (
 // TestTCPUserTimeout checks what moves calls off a silent replica: the
 // connection's socket has TCP_USER_TIMEOUT set to KeepaliveTimeout, which
 // grpc-go does only while keepalive is on. Without it, a call sent to a
-// server that went silent waits for its deadline (README, "Several
+// server that went silent waits for its deadline (docs/client.md, "Several
 // replicas behind one name").
 func TestTCPUserTimeout(t *testing.T) {
 	t.Parallel()

@@ -3,10 +3,11 @@
 // for: a greeting, a greeting again, a stream of greetings, a group
 // greeting, a chat and a health check. Each API greeter-client speaks has
 // one adapter, and only its adapter knows that API's generated types:
-// greeterv1.go for greeter.v1.GreeterService, helloworld.go for gRPC's
-// canonical helloworld.Greeter. An API that lacks something a command asks
-// for says so there, once, as a usage error, before anything is sent.
-// Commands import no generated package and never ask which API they use.
+// greeterv1.go for greeter.v1.GreeterService.
+// helloworld.go for gRPC's canonical helloworld.Greeter. // trim:helloworld
+// An API that lacks something a command asks for says so there, once, as a
+// usage error, before anything is sent. Commands import no generated package
+// and never ask which API they use.
 //
 // Client's methods send nothing. Each returns a Method: the call, request
 // included, ready to be made, with the full gRPC name that internal/rpc
@@ -25,17 +26,25 @@ import (
 // The APIs greeter-client speaks, by the names --api takes.
 const (
 	APIGreeterV1  = "greeter.v1"
-	APIHelloworld = "helloworld"
+	APIHelloworld = "helloworld" // trim:helloworld
 )
 
-// New returns the Client of api, APIGreeterV1 or APIHelloworld; "" means
-// APIGreeterV1, the default of --api.
+// APIs returns the names --api takes.
+func APIs() []string {
+	return []string{
+		APIGreeterV1,
+		APIHelloworld, // trim:helloworld
+	}
+}
+
+// New returns the Client of api, one of APIs; "" means APIGreeterV1, the
+// default of --api.
 func New(api string) (Client, error) {
 	switch api {
 	case APIGreeterV1, "":
 		return v1Client{}, nil
-	case APIHelloworld:
-		return helloworldClient{}, nil
+	case APIHelloworld: // trim:helloworld
+		return helloworldClient{}, nil // trim:helloworld
 	}
 	return nil, fmt.Errorf("greeter-client does not speak the API %q", api)
 }

@@ -108,6 +108,7 @@ func TestAdapters(t *testing.T) {
 			call: func(c greeter.Client) (string, []string, error) { return chat(ctx, cc, c, "ann", "bob") }},
 		{api: greeter.APIGreeterV1, name: "Check", wantMethod: "/grpc.health.v1.Health/Check", want: []string{"SERVING"},
 			call: func(c greeter.Client) (string, []string, error) { return check(ctx, cc, c, "") }},
+		// trim:helloworld begin
 		{api: greeter.APIHelloworld, name: "SayHello", wantMethod: "/helloworld.Greeter/SayHello", want: []string{"Hello, Ada!"},
 			call: func(c greeter.Client) (string, []string, error) { return unary(ctx, cc, c.SayHello("Ada")) }},
 		{api: greeter.APIHelloworld, name: "SayHelloStream", wantMethod: "/helloworld.Greeter/SayHelloStreamReply", want: []string{"Hello, Ada!", "Hello, Ada!", "Hello, Ada!"},
@@ -120,6 +121,7 @@ func TestAdapters(t *testing.T) {
 			call: func(c greeter.Client) (string, []string, error) {
 				return check(ctx, cc, c, greetertest.UnhealthyService)
 			}},
+		// trim:helloworld end
 	}
 	for _, tt := range tests {
 		// One at a time: seen holds the last method the server was called with.
@@ -209,6 +211,8 @@ func check(ctx context.Context, cc grpc.ClientConnInterface, c greeter.Client, s
 	return m.Name, []string{h.Status}, nil
 }
 
+// trim:helloworld begin
+
 // TestHelloworldLacks checks that the helloworld adapter refuses what its API
 // cannot do with a usage error, before anything is sent.
 func TestHelloworldLacks(t *testing.T) {
@@ -227,9 +231,14 @@ func TestHelloworldLacks(t *testing.T) {
 	}
 }
 
+// trim:helloworld end
+
 func TestNew(t *testing.T) {
 	t.Parallel()
-	for api, wantErr := range map[string]bool{greeter.APIGreeterV1: false, greeter.APIHelloworld: false, "": false, "greeter.v2": true} {
+	for api, wantErr := range map[string]bool{
+		greeter.APIGreeterV1: false, "": false, "greeter.v2": true,
+		greeter.APIHelloworld: false, // trim:helloworld
+	} {
 		if _, err := greeter.New(api); (err != nil) != wantErr {
 			t.Errorf("New(%q): error %v, want error: %v", api, err, wantErr)
 		}

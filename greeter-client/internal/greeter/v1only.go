@@ -14,15 +14,17 @@ import (
 // greeter.v1.GreeterService has, with req; Resp is the method's response
 // message type. It is the short way to add a command for a new greeter.v1
 // method: the command builds the generated request itself and needs no new
-// method on Client and no adapter, because helloworld.Greeter will never
-// have the method. For --api helloworld it returns the usage error users
-// see, naming command, before anything is sent:
+// method on Client and no adapter.
+// helloworld.Greeter will never have the method: for --api helloworld it // trim:helloworld
+// returns the usage error users see, naming command, before anything is sent. // trim:helloworld
+// For example:
 //
 //	method, err := greeter.V1Unary[greeterv1.SayGoodbyeResponse](opts.Factory.Options.API,
 //		"say-goodbye", greeterv1.GreeterService_SayGoodbye_FullMethodName,
 //		&greeterv1.SayGoodbyeRequest{Name: opts.Name})
 //
-// A method both APIs have belongs on Client instead, with an adapter each.
+// A method that more than one API has belongs on Client instead, with an
+// adapter each.
 func V1Unary[Resp any, PResp interface {
 	*Resp
 	Greeting
@@ -30,10 +32,12 @@ func V1Unary[Resp any, PResp interface {
 	if _, err := New(api); err != nil {
 		return Method[Greeting]{}, err
 	}
+	// trim:helloworld begin
 	if api == APIHelloworld {
 		return Method[Greeting]{}, exitcode.Usagef("%s needs --api %s: helloworld.Greeter has no %s method",
 			command, APIGreeterV1, path.Base(fullMethod))
 	}
+	// trim:helloworld end
 	return Method[Greeting]{Name: fullMethod, call: func(ctx context.Context, cc grpc.ClientConnInterface, opts ...grpc.CallOption) (Greeting, error) {
 		resp := PResp(new(Resp))
 		if err := cc.Invoke(ctx, fullMethod, req, resp, opts...); err != nil {

@@ -13,8 +13,8 @@ import (
 )
 
 // TestV1Unary calls a greeter.v1 method through V1Unary, the way a command
-// for a method only greeter.v1 has does, and checks that helloworld and an
-// unknown API are refused before anything is sent.
+// for a method only greeter.v1 has does, and checks that an API without it
+// and an unknown API are refused before anything is sent.
 func TestV1Unary(t *testing.T) {
 	t.Parallel()
 	cc, seen := dial(t)
@@ -45,12 +45,14 @@ func TestV1Unary(t *testing.T) {
 		}
 	}
 
+	// trim:helloworld begin
 	_, err := greeter.V1Unary[greeterv1.SayHelloAgainResponse](greeter.APIHelloworld, "say-again", fullMethod,
 		&greeterv1.SayHelloAgainRequest{Name: "Ada"})
 	if exitcode.Code(err) != exitcode.Usage || !strings.Contains(err.Error(), "say-again needs --api greeter.v1") ||
 		!strings.Contains(err.Error(), "no SayHelloAgain method") {
 		t.Errorf("V1Unary with --api helloworld: %v, want a usage error naming the command and the method", err)
 	}
+	// trim:helloworld end
 	if _, err := greeter.V1Unary[greeterv1.SayHelloAgainResponse]("greeter.v2", "say-again", fullMethod,
 		&greeterv1.SayHelloAgainRequest{Name: "Ada"}); err == nil {
 		t.Error("V1Unary with an unknown API: no error")

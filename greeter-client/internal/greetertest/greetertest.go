@@ -1,5 +1,5 @@
-// Package greetertest runs a small Greeter server in process for tests: both
-// services and grpc's own health service on a real grpc.Server on loopback,
+// Package greetertest runs a small Greeter server in process for tests: its
+// Greeter services and grpc's own health service on a real grpc.Server on loopback,
 // so every command can be tested through a real connection.
 //
 // It has no rules: it greets whatever name it gets, as many times as it is
@@ -80,7 +80,7 @@ func start(t testing.TB, overall healthpb.HealthCheckResponse_ServingStatus, fai
 	// Innermost, after the interceptors of opts: see unimplemented.
 	srv := grpc.NewServer(append(slices.Clone(opts), grpc.ChainUnaryInterceptor(g.unimplemented))...)
 	greeterv1.RegisterGreeterServiceServer(srv, v1Server{greeter: g})
-	helloworld.RegisterGreeterServer(srv, helloworldServer{greeter: g})
+	helloworld.RegisterGreeterServer(srv, helloworldServer{greeter: g}) // trim:helloworld
 	hs := health.NewServer()
 	hs.SetServingStatus(greeterv1.GreeterService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(UnhealthyService, healthpb.HealthCheckResponse_NOT_SERVING)
@@ -308,6 +308,8 @@ func greetEach[Req, Resp any](g greeter, stream grpc.BidiStreamingServer[Req, Re
 	}
 }
 
+// trim:helloworld begin
+
 // helloworldServer leaves SayHelloAgain unimplemented, as some helloworld
 // servers do, so tests see how the client reports Unimplemented.
 type helloworldServer struct {
@@ -340,3 +342,5 @@ func (s helloworldServer) SayHelloBidiStream(stream grpc.BidiStreamingServer[hel
 		return &helloworld.HelloReply{Message: msg}
 	})
 }
+
+// trim:helloworld end

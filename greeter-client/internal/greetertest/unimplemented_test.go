@@ -37,11 +37,13 @@ func TestUnimplemented(t *testing.T) {
 		info(greeterv1.GreeterService_SayHelloAgain_FullMethodName), refuse); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("a name the test fails: %v, want InvalidArgument", err)
 	}
+	// trim:helloworld begin
 	// Another service's Unimplemented stays Unimplemented.
 	if _, err := g.unimplemented(t.Context(), &helloworld.HelloRequest{Name: "Ann"},
 		info(helloworld.Greeter_SayHelloAgain_FullMethodName), refuse); status.Code(err) != codes.Unimplemented {
 		t.Errorf("helloworld method without a handler: %v, want Unimplemented", err)
 	}
+	// trim:helloworld end
 	// A handler's own answer goes through untouched.
 	ok := func(context.Context, any) (any, error) { return &greeterv1.SayHelloResponse{Message: "mine"}, nil }
 	resp, err = g.unimplemented(t.Context(), &greeterv1.SayHelloRequest{Name: "Ann"},

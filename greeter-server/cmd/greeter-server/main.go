@@ -10,9 +10,11 @@ import (
 	"syscall"
 
 	// Mozilla's root certificates, used only where the system has none, as
-	// in the FROM scratch image: the OIDC issuer's keys and the OTLP
-	// exporter are fetched over https. SSL_CERT_FILE still wins (such as a
-	// Kubernetes cluster's CA for its service-account issuer).
+	// in the FROM scratch image, for what the server fetches over https:
+	// the OIDC issuer's keys.
+	// The OTLP exporter sends its spans over https too. // trim:tracing
+	// SSL_CERT_FILE still wins (such as a Kubernetes cluster's CA for its
+	// service-account issuer).
 	_ "golang.org/x/crypto/x509roots/fallback"
 
 	"github.com/greeter-go/greeter/greeter-server/internal/cli"

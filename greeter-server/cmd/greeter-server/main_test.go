@@ -21,7 +21,6 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
-	"github.com/greeter-go/greeter/greeter-api/helloworld"
 )
 
 // build compiles greeter-server into a temp dir and returns its path.
@@ -70,7 +69,9 @@ func TestSignalShutdown(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, bin, "--addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--stream-grace", "1s", "--shutdown-timeout", "5s")
+			cmd := exec.CommandContext(ctx, bin, "--addr", "127.0.0.1:0",
+				"--http-addr", "127.0.0.1:0", // trim:http
+				"--stream-grace", "1s", "--shutdown-timeout", "5s")
 			cmd.Env = append(testproc.EnvironWithoutGreeter(), "GREETER_SERVER_LOG_LEVEL=info")
 			srv := testproc.Start(t, cmd)
 			addr := srv.Addr
@@ -84,7 +85,6 @@ func TestSignalShutdown(t *testing.T) {
 			}
 			defer conn.Close()
 			v1 := greeterv1.NewGreeterServiceClient(conn)
-			hw := helloworld.NewGreeterClient(conn)
 
 			stream, err := v1.SayHelloStream(ctx, &greeterv1.SayHelloStreamRequest{Name: "you", Count: 5, Interval: durationpb.New(100 * time.Millisecond)})
 			if err != nil {
@@ -93,15 +93,15 @@ func TestSignalShutdown(t *testing.T) {
 			if _, err := stream.Recv(); err != nil {
 				t.Fatalf("SayHelloStream first Recv: %v", err)
 			}
-			chat, err := hw.SayHelloBidiStream(ctx)
+			chat, err := v1.SayHelloChat(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := chat.Send(&helloworld.HelloRequest{Name: "Ann"}); err != nil {
+			if err := chat.Send(&greeterv1.SayHelloChatRequest{Name: "Ann"}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := chat.Recv(); err != nil {
-				t.Fatalf("SayHelloBidiStream Recv: %v", err)
+				t.Fatalf("SayHelloChat Recv: %v", err)
 			}
 
 			var wg sync.WaitGroup
@@ -113,7 +113,7 @@ func TestSignalShutdown(t *testing.T) {
 			for range 4 {
 				wg.Go(func() {
 					for code := codes.OK; code != codes.Unavailable && ctx.Err() == nil; {
-						_, err := hw.SayHello(ctx, &helloworld.HelloRequest{Name: "you"})
+						_, err := v1.SayHello(ctx, &greeterv1.SayHelloRequest{Name: "you"})
 						code = status.Code(err)
 						mu.Lock()
 						switch code {
@@ -149,7 +149,7 @@ func TestSignalShutdown(t *testing.T) {
 				t.Errorf("SayHelloStream after %v got %d greetings, want 5", sig, got)
 			}
 			if _, err := chat.Recv(); status.Code(err) != codes.Unavailable {
-				t.Errorf("open SayHelloBidiStream after %v ended with %v, want Unavailable", sig, err)
+				t.Errorf("open SayHelloChat after %v ended with %v, want Unavailable", sig, err)
 			}
 			wg.Wait()
 			t.Logf("unary calls racing %v: %d OK, %d refused", sig, ok, refused)
@@ -172,7 +172,9 @@ func TestSecondSignalStopsAtOnce(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, build(t), "--addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--stream-grace", "5m", "--shutdown-timeout", "10m")
+	cmd := exec.CommandContext(ctx, build(t), "--addr", "127.0.0.1:0",
+		"--http-addr", "127.0.0.1:0", // trim:http
+		"--stream-grace", "5m", "--shutdown-timeout", "10m")
 	cmd.Env = append(testproc.EnvironWithoutGreeter(), "GREETER_SERVER_LOG_LEVEL=info")
 	srv := testproc.Start(t, cmd)
 	addr := srv.Addr
@@ -182,15 +184,15 @@ func TestSecondSignalStopsAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	chat, err := helloworld.NewGreeterClient(conn).SayHelloBidiStream(ctx)
+	chat, err := greeterv1.NewGreeterServiceClient(conn).SayHelloChat(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := chat.Send(&helloworld.HelloRequest{Name: "Ann"}); err != nil {
+	if err := chat.Send(&greeterv1.SayHelloChatRequest{Name: "Ann"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := chat.Recv(); err != nil {
-		t.Fatalf("SayHelloBidiStream Recv: %v", err)
+		t.Fatalf("SayHelloChat Recv: %v", err)
 	}
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -199,7 +201,7 @@ func TestSecondSignalStopsAtOnce(t *testing.T) {
 	srv.WaitFor(t, regexp.MustCompile(`greeter-server shutting down`), 30*time.Second)
 	// The open chat holds the graceful shutdown for --stream-grace (5m): the
 	// stream still works after the first signal.
-	if err := chat.Send(&helloworld.HelloRequest{Name: "Bob"}); err != nil {
+	if err := chat.Send(&greeterv1.SayHelloChatRequest{Name: "Bob"}); err != nil {
 		t.Fatalf("chat Send after the first SIGTERM: %v", err)
 	}
 	if resp, err := chat.Recv(); err != nil || resp.GetMessage() != "Hello, Bob!" {

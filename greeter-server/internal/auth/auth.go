@@ -5,9 +5,10 @@
 // authorization by a gRPC authorization policy file (see Policy), reloaded
 // when it changes.
 //
-// Package serve asks a Guard about every call, on both listeners, before
-// the call's request is read: in grpc-go's tap handle on the gRPC listener,
-// in an HTTP handler on the HTTP listener. A refusal is one status,
+// Package serve asks a Guard about every call, on every listener, before
+// the call's request is read: in grpc-go's tap handle on the gRPC listener.
+// In an HTTP handler on the HTTP listener. // trim:http
+// A refusal is one status,
 // UNAUTHENTICATED (no, bad or expired credentials) or PERMISSION_DENIED (a
 // known caller the policy refuses), one log line and one count.
 //

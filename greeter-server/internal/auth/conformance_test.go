@@ -39,7 +39,7 @@ import (
 // a header sent twice), deny before allow.
 var policies = []string{
 	`{"name": "paths", "allow_rules": [
-		{"name": "hello", "request": {"paths": ["/greeter.v1.GreeterService/SayHello", "/helloworld.*"]}},
+		{"name": "hello", "request": {"paths": ["/greeter.v1.GreeterService/SayHello", "/other.*"]}},
 		{"name": "suffix", "request": {"paths": ["*/ServerReflectionInfo"]}}]}`,
 	`{"name": "subjects",
 		"deny_rules": [{"name": "robots", "request": {"headers": [{"key": "X-JWT-Subject", "values": ["robot-*"]}]}}],
@@ -47,7 +47,7 @@ var policies = []string{
 	`{"name": "principals", "allow_rules": [
 		{"name": "spiffe", "source": {"principals": ["spiffe://example.org/ns/*"]}},
 		{"name": "dns", "source": {"principals": ["*.example.com"]}, "request": {"paths": ["/greeter.v1.GreeterService/*"]}},
-		{"name": "cn", "source": {"principals": ["CN=greeter-client"]}, "request": {"paths": ["/helloworld.Greeter/SayHello"]}}]}`,
+		{"name": "cn", "source": {"principals": ["CN=greeter-client"]}, "request": {"paths": ["/other.Service/Do"]}}]}`,
 	`{"name": "any-principal", "allow_rules": [{"name": "tls", "source": {"principals": ["*"]}}]}`,
 	`{"name": "empty-principal", "allow_rules": [{"name": "tls-no-cert", "source": {"principals": [""]}}]}`,
 	`{"name": "teams", "allow_rules": [
@@ -117,7 +117,7 @@ func TestPolicyMatchesGRPCGo(t *testing.T) {
 		{"DNS SANs", tlsAddr, named(nil, []string{"client.test", "b.example.com"}, "greeter-client")},
 		{"subject only", tlsAddr, named(nil, nil, "greeter-client")},
 	}
-	methods := []string{"/greeter.v1.GreeterService/SayHello", "/greeter.v1.GreeterService/SayHelloStream", "/helloworld.Greeter/SayHello", "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", "/other.Service/Do"}
+	methods := []string{"/greeter.v1.GreeterService/SayHello", "/greeter.v1.GreeterService/SayHelloStream", "/greeter.v1.GreeterService/SayHelloAgain", "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", "/other.Service/Do"}
 	headers := []metadata.MD{
 		{},
 		metadata.Pairs("x-jwt-subject", "ann"),

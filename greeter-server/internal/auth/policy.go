@@ -37,11 +37,13 @@ import (
 // Policy evaluates the format itself, with grpc-go's semantics, which
 // conformance_test.go checks against grpc-go's own authz package call by
 // call (built with the tag authzconformance).
+// trim:http begin
 // grpc-go's authz cannot be used directly: its engine needs the call's
 // network connection in the context, which grpc-go puts there only on its
 // own transport, so every call on the HTTP listener (grpc.Server.ServeHTTP)
 // would fail as INTERNAL. One evaluator on both listeners keeps the rules the
 // same on each.
+// trim:http end
 type Policy struct {
 	name  string
 	deny  []rule
@@ -49,7 +51,8 @@ type Policy struct {
 }
 
 // Header is a call's request headers, looked up by lowercase name:
-// metadata.MD on the gRPC listener, http.Header on the HTTP listener.
+// metadata.MD on the gRPC listener.
+// http.Header on the HTTP listener. // trim:http
 type Header interface {
 	Values(key string) []string
 }

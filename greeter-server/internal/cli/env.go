@@ -19,9 +19,10 @@ type env struct {
 	prefix, legacyPrefix string
 	lookupEnv            func(string) (string, bool)
 	// emptyOK names the flags whose variable counts as set when it is
-	// empty, because an empty value means something (--http-addr: off).
-	// For every other flag an empty variable is ignored, as an unset one
-	// is: compose files and Helm charts often pass "" for "not set".
+	// empty, because an empty value means something (an empty address
+	// turns its listener off). For every other flag an empty variable is
+	// ignored, as an unset one is: compose files and Helm charts often pass
+	// "" for "not set".
 	emptyOK map[string]bool
 	// from maps each flag set from the environment to its variable.
 	from map[string]string
@@ -29,12 +30,8 @@ type env struct {
 	warnings []string
 }
 
-func newEnv(prefix, legacyPrefix string, lookupEnv func(string) (string, bool), emptyOK ...string) *env {
-	e := &env{prefix: prefix, legacyPrefix: legacyPrefix, lookupEnv: lookupEnv, from: map[string]string{}, emptyOK: map[string]bool{}}
-	for _, name := range emptyOK {
-		e.emptyOK[name] = true
-	}
-	return e
+func newEnv(prefix, legacyPrefix string, lookupEnv func(string) (string, bool)) *env {
+	return &env{prefix: prefix, legacyPrefix: legacyPrefix, lookupEnv: lookupEnv, from: map[string]string{}, emptyOK: map[string]bool{}}
 }
 
 // name is the variable of flag.
@@ -44,8 +41,8 @@ func (e *env) name(flag string) string {
 
 // apply sets every flag not given on the command line from its variable, or
 // from its legacy variable if only that is set. An empty variable counts as
-// unset, except for the flags in emptyOK (GREETER_SERVER_HTTP_ADDR= turns
-// the HTTP listener off, as --http-addr= does). A repeatable flag takes a
+// unset, except for the flags in emptyOK (an empty address variable turns
+// its listener off, as the empty flag does). A repeatable flag takes a
 // comma-separated list.
 // A bad value is an error naming the variable.
 func (e *env) apply(flags *pflag.FlagSet) error {

@@ -1,6 +1,6 @@
 // Package greeting is the greeting core shared by every gRPC service of
-// greeter-server: it owns the request rules and the greeting texts, so the
-// greeter.v1 and helloworld services are thin adapters over one definition.
+// greeter-server: it owns the request rules and the greeting texts, so each
+// service is a thin adapter over one definition.
 //
 // The rules are the ones documented in proto/greeter/v1/greeter.proto; a
 // change to either must be made to both.
@@ -21,8 +21,9 @@ const (
 	// MaxNameLength is the most characters (Unicode code points) a name may hold.
 	MaxNameLength = 100
 	// DefaultStreamCount is how many greetings a stream sends when the request
-	// leaves count unset (zero). helloworld.Greeter's SayHelloStreamReply,
-	// whose request has no count, always sends this many.
+	// leaves count unset (zero).
+	// helloworld.Greeter's SayHelloStreamReply, whose request has no // trim:helloworld
+	// count, always sends this many. // trim:helloworld
 	DefaultStreamCount = 3
 	// MaxStreamCount is the most greetings one SayHelloStream call may ask for.
 	MaxStreamCount = 100
@@ -30,9 +31,9 @@ const (
 	MaxStreamInterval = 10 * time.Second
 	// MaxGroupSize is the most names one SayHelloGroup call may send.
 	MaxGroupSize = 1000
-	// MaxChatNames is the most names one chat call (SayHelloChat, or
-	// helloworld's SayHelloBidiStream) may send: the cap on the greetings a
-	// single call can make the server stream.
+	// MaxChatNames is the most names one chat call may send: the cap on the
+	// greetings a single call can make the server stream.
+	// helloworld's SayHelloBidiStream is a chat call too. // trim:helloworld
 	MaxChatNames = 1000
 )
 

@@ -1,14 +1,12 @@
 package observe
 
 import (
-	"context"
 	"net/http"
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 )
 
@@ -21,11 +19,8 @@ type Metrics struct {
 	opts     []grpcprom.Option
 }
 
-// NewMetrics returns empty metrics, registered in a new registry. With
-// traceExemplars, a call that is traced and sampled attaches its trace id to
-// what it records (exemplars, served in the OpenMetrics format), so a slow
-// histogram bucket leads to a trace of a call that landed in it.
-func NewMetrics(traceExemplars bool) *Metrics {
+// NewMetrics returns empty metrics, registered in a new registry.
+func NewMetrics() *Metrics {
 	m := &Metrics{
 		registry: prometheus.NewRegistry(),
 		server:   grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram()),
@@ -33,21 +28,7 @@ func NewMetrics(traceExemplars bool) *Metrics {
 	m.registry.MustRegister(m.server,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if traceExemplars {
-		m.opts = append(m.opts, grpcprom.WithExemplarFromContext(TraceExemplar))
-	}
 	return m
-}
-
-// TraceExemplar returns the exemplar labels of the call whose context is
-// ctx: its trace id when this server traced and sampled the call, and nil
-// otherwise (the observation then has no exemplar).
-func TraceExemplar(ctx context.Context) prometheus.Labels {
-	span := trace.SpanFromContext(ctx)
-	if !span.IsRecording() || !span.SpanContext().IsSampled() {
-		return nil
-	}
-	return prometheus.Labels{"trace_id": span.SpanContext().TraceID().String()}
 }
 
 // Register adds c, another part of the server's metrics (such as the

@@ -47,7 +47,7 @@ func (panicky) SayHelloStream(*greeterv1.SayHelloStreamRequest, greeterv1.Greete
 func serve(t *testing.T, w io.Writer, level slog.Level) greeterv1.GreeterServiceClient {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
-	m := observe.NewMetrics(false)
+	m := observe.NewMetrics()
 	srv := grpc.NewServer(
 		grpc.ChainUnaryInterceptor(m.UnaryInterceptor(), observe.Unary(logger)),
 		grpc.ChainStreamInterceptor(m.StreamInterceptor(), observe.Stream(logger)))

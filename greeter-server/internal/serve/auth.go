@@ -19,8 +19,8 @@ import (
 	"github.com/greeter-go/greeter/greeter-server/internal/auth"
 )
 
-// Authentication and authorization (package auth) on both listeners, before
-// a call's request is read:
+// Authentication and authorization (package auth) on every listener,
+// before a call's request is read:
 //
 //   - on the gRPC listener, in grpc-go's tap handle (callContext), which
 //     sees the method, the headers and the connection before the stream
@@ -28,11 +28,13 @@ import (
 //     no decoding. The tap handle runs on the connection's reading
 //     goroutine, so it never waits for the network: a token signed with a
 //     key the server has not fetched yet is passed on to authPending, which
-//     fetches the keys and decides in the call's own goroutine;
+//     fetches the keys and decides in the call's own goroutine.
+// trim:http begin
 //   - on the HTTP listener, in authHTTP, before the body is read, for
 //     every protocol: native gRPC, gRPC-Web and Connect, answered in the
 //     caller's protocol (Connect: 401 with WWW-Authenticate: Bearer, or
 //     403).
+// trim:http end
 //
 // An accepted call's context carries its auth.Caller (for the access log
 // and the service), and its request headers never carry a value of
@@ -103,6 +105,8 @@ func (s *Server) authPending(ctx context.Context) (context.Context, error) {
 	return withCaller(context.WithValue(ctx, pendingKey{}, (*auth.Caller)(nil)), pending, md), nil
 }
 
+// trim:http begin
+
 // authErrors writes refusals on the HTTP listener in the Connect protocol.
 var authErrors = connect.NewErrorWriter()
 
@@ -168,3 +172,5 @@ type addr struct{ s string }
 
 func (a *addr) Network() string { return "tcp" }
 func (a *addr) String() string  { return a.s }
+
+// trim:http end

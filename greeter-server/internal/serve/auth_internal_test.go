@@ -55,8 +55,8 @@ func tapCall(t *testing.T, s *Server, method string, md metadata.MD) (context.Co
 
 // TestForgedSubjectNeverReachesTheService: a client's own x-jwt-subject is
 // removed from the headers the service sees, on the gRPC listener (decided
-// in the tap handle, and decided late, while the keys are fetched) and on
-// the HTTP listener; the verified subject is in the context.
+// in the tap handle, and decided late, while the keys are fetched), and on
+// every other listener; the verified subject is in the context.
 func TestForgedSubjectNeverReachesTheService(t *testing.T) {
 	t.Parallel()
 	iss := authtest.NewIssuer(t)
@@ -80,6 +80,7 @@ func TestForgedSubjectNeverReachesTheService(t *testing.T) {
 		}
 	}
 
+	// trim:http begin
 	var seen http.Header
 	var caller auth.Caller
 	h := s.authHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -101,6 +102,7 @@ func TestForgedSubjectNeverReachesTheService(t *testing.T) {
 	if caller.Subject != "bob" {
 		t.Errorf("HTTP listener: caller in the context = %+v, want subject bob", caller)
 	}
+	// trim:http end
 }
 
 // TestLateDecisionRefuses: a call the tap handle passes on undecided

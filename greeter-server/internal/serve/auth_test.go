@@ -55,9 +55,9 @@ type protocolCaller struct {
 	call func(t *testing.T, method string, md metadata.MD) codes.Code
 }
 
-// callers returns a way to call each method over every protocol on both
-// listeners of s: native gRPC on each, and Connect (JSON and binary) and
-// gRPC-Web on the HTTP listener. method is SayHello or SayHelloStream.
+// callers returns a way to call each method over every protocol on every
+// listener of s (native gRPC on each, and Connect and the web protocols
+// where they are served). method is SayHello or SayHelloStream.
 func callers(t *testing.T, s *server, tlsConfig *tls.Config) []protocolCaller {
 	t.Helper()
 	creds := grpc.WithTransportCredentials(insecureOr(tlsConfig))
@@ -88,6 +88,8 @@ func callers(t *testing.T, s *server, tlsConfig *tls.Config) []protocolCaller {
 			}
 		}
 	}
+	all := []protocolCaller{{"gRPC listener", grpcCall(s.addr)}}
+	// trim:http begin
 	scheme := "http://"
 	if tlsConfig != nil {
 		scheme = "https://"
@@ -115,14 +117,17 @@ func callers(t *testing.T, s *server, tlsConfig *tls.Config) []protocolCaller {
 			return connectCode(ss.Err())
 		}
 	}
-	return []protocolCaller{
-		{"gRPC listener", grpcCall(s.addr)},
-		{"HTTP listener, gRPC", grpcCall(s.http)},
-		{"HTTP listener, Connect JSON", connectCall(connect.WithProtoJSON())},
-		{"HTTP listener, Connect proto", connectCall()},
-		{"HTTP listener, gRPC-Web", connectCall(connect.WithGRPCWeb())},
-	}
+	all = append(all,
+		protocolCaller{"HTTP listener, gRPC", grpcCall(s.http)},
+		protocolCaller{"HTTP listener, Connect JSON", connectCall(connect.WithProtoJSON())},
+		protocolCaller{"HTTP listener, Connect proto", connectCall()},
+		protocolCaller{"HTTP listener, gRPC-Web", connectCall(connect.WithGRPCWeb())},
+	)
+	// trim:http end
+	return all
 }
+
+// trim:http begin
 
 // connectCode is the gRPC code of a connect-go client's error.
 func connectCode(err error) codes.Code {
@@ -132,12 +137,16 @@ func connectCode(err error) codes.Code {
 	return codes.Code(connect.CodeOf(err))
 }
 
+// trim:http end
+
 func insecureOr(tlsConfig *tls.Config) credentials.TransportCredentials {
 	if tlsConfig == nil {
 		return insecure.NewCredentials()
 	}
 	return credentials.NewTLS(tlsConfig)
 }
+
+// trim:http begin
 
 func setHeaders(h http.Header, md metadata.MD) {
 	for k, vs := range md {
@@ -146,6 +155,8 @@ func setHeaders(h http.Header, md metadata.MD) {
 		}
 	}
 }
+
+// trim:http end
 
 func bearer(token string, kv ...string) metadata.MD {
 	return metadata.Pairs(append([]string{"authorization", "Bearer " + token}, kv...)...)
@@ -195,7 +206,10 @@ func TestAuthEveryProtocol(t *testing.T) {
 			}
 		}
 	}
-	for _, addr := range []string{s.addr, s.http} {
+	for _, addr := range []string{
+		s.addr,
+		s.http, // trim:http
+	} {
 		resp, err := healthpb.NewHealthClient(dialPlain(t, addr)).Check(callCtx(t), &healthpb.HealthCheckRequest{})
 		if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
 			t.Errorf("health on %s without a token: %v, %v", addr, resp, err)
@@ -224,6 +238,8 @@ func TestAuthEveryProtocol(t *testing.T) {
 		}
 	}
 }
+
+// trim:http begin
 
 // TestAuthConnectHTTPStatus: over plain HTTP, Connect answers a call with no
 // token 401 with WWW-Authenticate: Bearer, and one the policy refuses 403,
@@ -266,6 +282,8 @@ func TestAuthConnectHTTPStatus(t *testing.T) {
 		}
 	}
 }
+
+// trim:http end
 
 // TestAuthClientCertificate: with mutual TLS and a policy, the client
 // certificate is the principal on both listeners: it may call what the
@@ -310,6 +328,8 @@ func containsAll(s string, subs []string) bool {
 	return true
 }
 
+// trim:http begin
+
 // TestAuthGRPCWebText: a refused gRPC-Web call in its text form (base64)
 // is answered in that protocol, status in the headers, as connect-go's error
 // writer cannot.
@@ -332,4 +352,6 @@ func TestAuthGRPCWebText(t *testing.T) {
 	}
 }
 
-func timeAgo() time.Time { return time.Now().Add(-time.Hour) }
+// trim:http end
+
+func timeAgo() time.Time { return time.Now().Add(-time.Hour) } // trim:http

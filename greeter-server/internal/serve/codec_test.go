@@ -43,10 +43,12 @@ func TestInvalidUTF8IsInvalidArgument(t *testing.T) {
 		{method: "/greeter.v1.GreeterService/SayHelloStream", req: withCount, stream: true},
 		{method: "/greeter.v1.GreeterService/SayHelloGroup", req: name, stream: true},
 		{method: "/greeter.v1.GreeterService/SayHelloChat", req: name, stream: true},
+		// trim:helloworld begin
 		{method: "/helloworld.Greeter/SayHello", req: name},
 		{method: "/helloworld.Greeter/SayHelloAgain", req: name},
 		{method: "/helloworld.Greeter/SayHelloStreamReply", req: name, stream: true},
 		{method: "/helloworld.Greeter/SayHelloBidiStream", req: name, stream: true},
+		// trim:helloworld end
 	}
 	for _, tt := range tests {
 		var err error

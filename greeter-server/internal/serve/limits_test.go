@@ -195,7 +195,7 @@ func TestMaxHeaderListSize(t *testing.T) {
 	if st := status.Convert(err); st.Code() != codes.Internal || !strings.Contains(st.Message(), "header list size") {
 		t.Errorf("SayHello with %d bytes of metadata = %v, want Internal naming the header list size", len(big), err)
 	}
-	// Within the limit: 16 KiB of headers, such as tracing baggage.
+	// Within the limit: 16 KiB of headers, such as W3C trace context and baggage.
 	ctx = metadata.AppendToOutgoingContext(callCtx(t), "baggage", strings.Repeat("y", 16<<10))
 	if _, err := client.SayHello(ctx, &greeterv1.SayHelloRequest{Name: "baggage"}); err != nil {
 		t.Errorf("SayHello with 16 KiB of metadata = %v, want OK", err)
@@ -308,6 +308,7 @@ func TestCallLifetime(t *testing.T) {
 	if st := status.Convert(err); st.Code() != codes.DeadlineExceeded || !strings.Contains(st.Message(), "longer than the server allows") {
 		t.Errorf("SayHelloGroup left open = %v, want DeadlineExceeded saying the server's limit was reached", err)
 	}
+	// trim:helloworld begin
 	chat, err := helloworld.NewGreeterClient(conn).SayHelloBidiStream(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -316,6 +317,7 @@ func TestCallLifetime(t *testing.T) {
 	if st := status.Convert(err); st.Code() != codes.DeadlineExceeded || !strings.Contains(st.Message(), "longer than the server allows") {
 		t.Errorf("SayHelloBidiStream left open = %v, want DeadlineExceeded saying the server's limit was reached", err)
 	}
+	// trim:helloworld end
 	select {
 	case err := <-watchErr:
 		t.Errorf("health Watch ended with %v, want it left open", err)
@@ -399,7 +401,8 @@ func TestDrainEveryStreamingMethod(t *testing.T) {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lis) }()
 	conn := dialPlain(t, lis.Addr().String())
-	v1, hw := greeterv1.NewGreeterServiceClient(conn), helloworld.NewGreeterClient(conn)
+	v1 := greeterv1.NewGreeterServiceClient(conn)
+	hw := helloworld.NewGreeterClient(conn) // trim:helloworld
 	ctx := callCtx(t)
 	slow := durationpb.New(10 * time.Second)
 
@@ -419,6 +422,7 @@ func TestDrainEveryStreamingMethod(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls["greeter.v1 SayHelloChat"] = func() error { _, err := chat.Recv(); return err }
+	// trim:helloworld begin
 	// helloworld's SayHelloStreamReply sends its three greetings at once
 	// and ends, so no call of it can still be open at shutdown.
 	bidi, err := hw.SayHelloBidiStream(ctx)
@@ -426,6 +430,7 @@ func TestDrainEveryStreamingMethod(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls["helloworld SayHelloBidiStream"] = func() error { _, err := bidi.Recv(); return err }
+	// trim:helloworld end
 	// Each call is open on the server once its first greeting, or its
 	// headers, has come back.
 	if _, err := st.Recv(); err != nil {
@@ -440,12 +445,14 @@ func TestDrainEveryStreamingMethod(t *testing.T) {
 	if _, err := chat.Recv(); err != nil {
 		t.Fatal(err)
 	}
+	// trim:helloworld begin
 	if err := bidi.Send(&helloworld.HelloRequest{Name: "Ann"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := bidi.Recv(); err != nil {
 		t.Fatal(err)
 	}
+	// trim:helloworld end
 
 	results := map[string]chan error{}
 	for name, recv := range calls {

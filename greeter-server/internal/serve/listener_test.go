@@ -101,7 +101,7 @@ type listenerKind struct {
 
 var listenerKinds = []listenerKind{
 	{name: "grpc", serve: (*Server).Serve, call: callGRPC},
-	{name: "http", serve: (*Server).ServeWeb, call: callConnect},
+	{name: "http", serve: (*Server).ServeWeb, call: callConnect}, // trim:http
 }
 
 // callGRPC calls SayHello on a new gRPC connection to addr.
@@ -121,6 +121,8 @@ func callGRPC(t *testing.T, addr string) error {
 	return err
 }
 
+// trim:http begin
+
 // callConnect calls SayHello with Connect JSON on a new HTTP/1.1 connection
 // to addr.
 func callConnect(t *testing.T, addr string) error {
@@ -137,6 +139,8 @@ func callConnect(t *testing.T, addr string) error {
 	}
 	return nil
 }
+
+// trim:http end
 
 // serveFlaky serves kind of a new server on lis, through the listener Run
 // wraps it in, logging into log; the server is shut down when the test

@@ -1,11 +1,21 @@
-// Package serve builds greeter-server — both Greeter services, health,
+// Package serve builds greeter-server — its Greeter services, health,
 // reflection, limits, TLS and interceptors — and runs it until its context
-// ends, then shuts it down gracefully. It has two listeners: the gRPC
-// listener (Config.Addr) serves native gRPC on grpc-go's own transport, as a
-// bare grpc-go server would; the HTTP listener (Config.HTTPAddr, see web.go)
-// serves Connect, gRPC-Web, native gRPC, the greeting page and /healthz from
-// one net/http server, deciding per request, so a proxy that pools
-// connections may send any mix of them over one connection.
+// ends, then shuts it down gracefully. Its gRPC listener (Config.Addr) serves
+// native gRPC on grpc-go's own transport, as a bare grpc-go server would.
+// trim:http begin
+// Its HTTP listener (Config.HTTPAddr, see web.go) serves Connect, gRPC-Web,
+// native gRPC, the greeting page and /healthz from one net/http server,
+// deciding per request, so a proxy that pools connections may send any mix
+// of them over one connection.
+// trim:http end
+//
+// A line that ends in the comment "trim:PART", and the lines from one with
+// only "trim:PART begin" to one with only "trim:PART end", belong to PART,
+// an optional part of the repository that scripts/trim.sh removes from a
+// copy that does not want it, with the files that scripts/trim.parts lists
+// for it. Keep such lines whole when you edit them, and mark what you add
+// for a part the same way (in any file, in its comment syntax), so that a
+// trimmed copy still builds and names nothing of the part.
 package serve
 
 import (
@@ -15,6 +25,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -23,8 +34,8 @@ import (
 	"google.golang.org/grpc/credentials"
 	// Registers gzip with grpc-go, here where the server is built, so that
 	// gzip-compressed calls work and are answered compressed in kind on both
-	// listeners, whatever else the program imports. vanguard (web.go)
-	// brings its own gzip for Connect and gRPC-Web.
+	// listeners, whatever else the program imports.
+	// vanguard (web.go) brings its own gzip for Connect and gRPC-Web. // trim:http
 	_ "google.golang.org/grpc/encoding/gzip"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -55,7 +66,7 @@ const (
 	MaxConcurrentStreams = 100
 	// MaxHeaderListSize is the most header bytes (names and values,
 	// decoded) one request may carry. A Greeter call needs well under 1 KiB;
-	// what Kubernetes, proxies and tracing add at most is about 14 KiB (W3C
+	// what Kubernetes, proxies and trace context add at most is about 14 KiB (W3C
 	// traceparent, tracestate and baggage at their 8.5 KiB maxima, a 4 KiB
 	// bearer token, 1 KiB of forwarding headers). 32 KiB leaves room for
 	// that twice over, and holds 100 open calls on a connection to 3.2 MiB
@@ -105,24 +116,29 @@ const (
 	KeepaliveTime = 30 * time.Second
 	// KeepaliveTimeout is how long that ping may go unanswered before the
 	// connection is closed and its calls are cancelled. It is also the
-	// socket's TCP_USER_TIMEOUT on both listeners (set by capListener, since
+	// socket's TCP_USER_TIMEOUT on every listener (set by capListener, since
 	// grpc-go can only set it on the unwrapped connections it never sees
 	// here), so a response
 	// that stays unacknowledged this long closes the connection too. With
-	// KeepaliveTime, a dead client is let go within 40 s on the gRPC listener
-	// and on HTTP/2 connections to the HTTP listener; an idle HTTP/1.1
+	// KeepaliveTime, a dead client is let go within 40 s on the gRPC listener.
+	// trim:http begin
+	// So it is on HTTP/2 connections to the HTTP listener; an idle HTTP/1.1
 	// connection has no pings, and IdleTimeout (MaxConnectionIdle) or the
-	// kernel's TCP keepalive ends it. 10 s is far longer
+	// kernel's TCP keepalive ends it.
+	// trim:http end
+	// 10 s is far longer
 	// than any round trip, so a slow but live client is never cut off.
 	KeepaliveTimeout = 10 * time.Second
 	// MaxConnectionIdle closes connections with no open calls for this long,
-	// on both listeners.
+	// on every listener.
 	MaxConnectionIdle = 15 * time.Minute
 	// MaxConnectionAge asks clients of the gRPC listener to reconnect after
-	// this long, so load spreads over new server instances. net/http has no
-	// such limit; on the HTTP listener, a health Watch stream instead ends
-	// (UNAVAILABLE) after MaxConnectionAge plus its grace, the longest it
-	// can live on the gRPC listener.
+	// this long, so load spreads over new server instances.
+	// trim:http begin
+	// net/http has no such limit; on the HTTP listener, a health Watch
+	// stream instead ends (UNAVAILABLE) after MaxConnectionAge plus its
+	// grace, the longest it can live on the gRPC listener.
+	// trim:http end
 	MaxConnectionAge = 30 * time.Minute
 	// MaxConnectionAgeGrace lets open calls on an aged connection finish
 	// before it is closed: enough for the longest SayHelloStream (100
@@ -171,7 +187,10 @@ func (l Limits) withDefaults() Limits {
 // besides health and reflection. Health reports a status for each of them
 // and, for the server as a whole, for "".
 func Services() []string {
-	return []string{greeterv1.GreeterService_ServiceDesc.ServiceName, helloworld.Greeter_ServiceDesc.ServiceName}
+	return []string{
+		greeterv1.GreeterService_ServiceDesc.ServiceName,
+		helloworld.Greeter_ServiceDesc.ServiceName, // trim:helloworld
+	}
 }
 
 // Config holds what New and Run need to serve.
@@ -179,20 +198,25 @@ type Config struct {
 	// Addr is the TCP address of the gRPC listener, such as
 	// "localhost:50051": native gRPC only.
 	Addr string
+	// trim:http begin
 	// HTTPAddr is the TCP address of the HTTP listener, such as
 	// "localhost:8080": Connect, gRPC-Web, native gRPC, the page and
 	// /healthz over HTTP/1.1 and HTTP/2 (see web.go). Empty turns it off.
 	HTTPAddr string
+	// trim:http end
 	// TLS holds the certificate files; the zero value serves plaintext.
 	TLS TLSFiles
 	// MetricsAddr, if set, is the TCP address of the Prometheus /metrics
 	// endpoint; metrics are recorded only then.
 	MetricsAddr string
-	// ShutdownTimeout bounds graceful shutdown; after it, open calls are cut.
+	// ShutdownTimeout bounds graceful shutdown: whatever is still open this
+	// long after it starts, unary calls included, is cut.
 	ShutdownTimeout time.Duration
 	// StreamGrace is how long open streams may keep running after shutdown
 	// starts before they are told to finish (they then end with
-	// Unavailable). It should be shorter than ShutdownTimeout.
+	// Unavailable); unary calls are not told. Run refuses a StreamGrace
+	// longer than ShutdownTimeout; an equal one tells streams to finish at
+	// the moment they are cut, so it should be shorter.
 	StreamGrace time.Duration
 	// Logger receives the server's start and stop lines and the access log.
 	// Nil discards them.
@@ -203,10 +227,12 @@ type Config struct {
 	// deployments that do not publish their schema. Clients then need the
 	// proto files (grpcurl -proto, buf curl --schema) to call by name.
 	DisableReflection bool
+	// trim:tracing begin
 	// Tracing, if not nil, traces every call but health checks (see
 	// package telemetry) and adds trace ids to metrics as exemplars. Run
 	// flushes it when it shuts down. Nil, the default, traces nothing.
 	Tracing *telemetry.Tracing
+	// trim:tracing end
 	// AdminAddr, if set, is the TCP address of the admin listener: pprof
 	// and channelz, for live debugging (see startAdmin). Never the public
 	// port.
@@ -219,9 +245,11 @@ type Config struct {
 	// Limits shortens the server's limits; the zero value is
 	// greeter-server's (the constants above). For tests.
 	Limits Limits
+	// trim:http begin
 	// CORSOrigins are the origins ("https://app.example.com") whose pages
 	// may call the API over Connect and gRPC-Web; none by default.
 	CORSOrigins []string
+	// trim:http end
 }
 
 // AuthConfig is the part of auth.Config that comes from flags.
@@ -246,13 +274,14 @@ func tooLong(limit time.Duration) error {
 // healthWatch is the one method MaxStreamDuration does not bound.
 const healthWatch = "/grpc.health.v1.Health/Watch"
 
-// Server is greeter-server: the gRPC listener's grpc.Server, and the HTTP
-// listener's http.Server with the grpc.Server behind it.
+// Server is greeter-server: the servers of its listeners.
 type Server struct {
 	grpc *grpc.Server
+	// trim:http begin
 	// webGRPC and web serve the HTTP listener; see web.go.
-	webGRPC   *grpc.Server
-	web       *http.Server
+	webGRPC *grpc.Server
+	web     *http.Server
+	// trim:http end
 	health    *health.Server
 	metrics   *observe.Metrics
 	drain     context.Context
@@ -268,7 +297,7 @@ type Server struct {
 	tapLimits map[string]callLimit
 	// watchLimit is the life of a health Watch stream on the HTTP
 	// listener (see httpLimits).
-	watchLimit callLimit
+	watchLimit callLimit // trim:http
 	// streamTooLong is the cause of client-streaming calls that reach
 	// MaxStreamDuration.
 	streamTooLong error
@@ -281,7 +310,7 @@ type Server struct {
 	guard *auth.Guard
 }
 
-// New returns a server with both Greeter services, health and reflection
+// New returns a server with the Greeter services (Services), health and reflection
 // (unless cfg.DisableReflection) registered, the limits above, a protobuf codec that lets names which are
 // not valid UTF-8 reach the name rule (see utf8Codec), and these
 // interceptors: metrics (if
@@ -305,8 +334,10 @@ func New(cfg Config) (*Server, error) {
 		tlsReload: tlsReload,
 		lim:       lim,
 		tapLimits: map[string]callLimit{},
+		// trim:http begin
 		watchLimit: callLimit{lim.MaxConnectionAge + lim.MaxConnectionAgeGrace, status.Errorf(codes.Unavailable,
 			"the health watch was open for the longest the server allows (%v); watch again", lim.MaxConnectionAge+lim.MaxConnectionAgeGrace)},
+		// trim:http end
 		streamTooLong: tooLong(lim.MaxStreamDuration),
 	}
 	s.drain, s.stopDrain = context.WithCancelCause(context.Background())
@@ -324,7 +355,12 @@ func New(cfg Config) (*Server, error) {
 	var unary []grpc.UnaryServerInterceptor
 	var stream []grpc.StreamServerInterceptor
 	if cfg.MetricsAddr != "" {
-		s.metrics = observe.NewMetrics(cfg.Tracing != nil)
+		s.metrics = observe.NewMetrics()
+		// trim:tracing begin
+		if cfg.Tracing != nil {
+			s.metrics.TraceExemplars()
+		}
+		// trim:tracing end
 		if s.guard != nil {
 			s.metrics.Register(s.guard.Collector())
 		}
@@ -356,34 +392,41 @@ func New(cfg Config) (*Server, error) {
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
 	}
+	// trim:tracing begin
 	if cfg.Tracing != nil {
 		opts = append(opts, cfg.Tracing.ServerOption())
 	}
-	// grpc.Server.ServeHTTP takes TLS from the http.Server in front of it.
-	s.webGRPC = grpc.NewServer(opts...)
+	// trim:tracing end
+	// grpc.Server.ServeHTTP takes TLS from the http.Server in front of it. // trim:http
+	s.webGRPC = grpc.NewServer(opts...) // trim:http
 	if tlsReload != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsReload.grpcConfig())))
 	}
 	s.grpc = grpc.NewServer(opts...)
-	for _, g := range []*grpc.Server{s.grpc, s.webGRPC} {
+	for _, g := range []*grpc.Server{
+		s.grpc,
+		s.webGRPC, // trim:http
+	} {
 		greeterv1.RegisterGreeterServiceServer(g, service.NewGreeterV1())
-		helloworld.RegisterGreeterServer(g, service.NewHelloworld())
+		helloworld.RegisterGreeterServer(g, service.NewHelloworld()) // trim:helloworld
 		healthpb.RegisterHealthServer(g, s.health)
 		if !cfg.DisableReflection {
 			reflection.Register(g)
 		}
 	}
+	// trim:http begin
 	if s.web, err = s.newWebServer(s.webGRPC, cfg.CORSOrigins, tlsReload.httpConfig()); err != nil {
 		s.close()
 		return nil, err
 	}
+	// trim:http end
 	for _, name := range Services() {
 		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	if s.metrics != nil {
 		s.metrics.Initialize(s.grpc)
-		s.metrics.Initialize(s.webGRPC)
+		s.metrics.Initialize(s.webGRPC) // trim:http
 	}
 	for name, info := range s.grpc.GetServiceInfo() {
 		for _, m := range info.Methods {
@@ -584,12 +627,12 @@ func (s *Server) Shutdown(timeout, streamGrace time.Duration) (forced bool) {
 	defer s.close()
 	s.health.Shutdown()
 	stopped := make(chan struct{})
-	webCtx, cutWeb := context.WithCancel(context.Background())
-	defer cutWeb()
+	webCtx, cutWeb := context.WithCancel(context.Background()) // trim:http
+	defer cutWeb()                                             // trim:http
 	go func() {
 		var wg sync.WaitGroup
-		wg.Go(func() { s.shutdownWeb(webCtx) })
-		s.grpc.GracefulStop()
+		wg.Go(func() { s.shutdownWeb(webCtx) }) // trim:http
+		wg.Go(s.grpc.GracefulStop)
 		wg.Wait()
 		close(stopped)
 	}()
@@ -610,7 +653,7 @@ func (s *Server) Shutdown(timeout, streamGrace time.Duration) (forced bool) {
 			// streamGrace) so that, when the two timers fire together, they
 			// still end with Unavailable wherever they can.
 			s.stopDrain(errDraining)
-			cutWeb()
+			cutWeb() // trim:http
 			s.grpc.Stop()
 			<-stopped
 			return true
@@ -622,14 +665,15 @@ func (s *Server) Shutdown(timeout, streamGrace time.Duration) (forced bool) {
 type Addrs struct {
 	// GRPC is the gRPC listener's address.
 	GRPC net.Addr
-	// HTTP is the HTTP listener's address, or nil if it is off.
-	HTTP net.Addr
+	// HTTP is the HTTP listener's address, or nil if it is off. // trim:http
+	HTTP net.Addr // trim:http
 }
 
-// Run listens on cfg.Addr and cfg.HTTPAddr (and cfg.MetricsAddr and
-// cfg.AdminAddr, if set) and serves until ctx is done, then shuts down as
-// Shutdown describes and returns. If ready is not nil, Run sends the
-// listening addresses on it once it is serving.
+// Run listens on cfg.Addr (and cfg.MetricsAddr and cfg.AdminAddr, if set)
+// and serves until ctx is done, then shuts down as Shutdown describes and
+// returns. If ready is not nil, Run sends the listening addresses on it once
+// it is serving.
+// It listens on cfg.HTTPAddr too, unless that is empty. // trim:http
 func Run(ctx context.Context, cfg Config, ready chan<- Addrs) error {
 	if cfg.StreamGrace > cfg.ShutdownTimeout {
 		return fmt.Errorf("--stream-grace (%v) must not be longer than --shutdown-timeout (%v): streams would be cut before they are told to finish", cfg.StreamGrace, cfg.ShutdownTimeout)
@@ -646,6 +690,7 @@ func Run(ctx context.Context, cfg Config, ready chan<- Addrs) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	// trim:http begin
 	var hlis net.Listener
 	if cfg.HTTPAddr != "" {
 		if hlis, err = lc.Listen(ctx, "tcp", cfg.HTTPAddr); err != nil {
@@ -653,11 +698,14 @@ func Run(ctx context.Context, cfg Config, ready chan<- Addrs) error {
 			return fmt.Errorf("listen for HTTP on %s: %w", cfg.HTTPAddr, err)
 		}
 	}
+	// trim:http end
 	closeListeners := func() {
 		lis.Close()
+		// trim:http begin
 		if hlis != nil {
 			hlis.Close()
 		}
+		// trim:http end
 	}
 	var metricsSrv *http.Server
 	if cfg.MetricsAddr != "" {
@@ -682,12 +730,14 @@ func Run(ctx context.Context, cfg Config, ready chan<- Addrs) error {
 
 	addrs := Addrs{GRPC: lis.Addr()}
 	start := []any{"addr", lis.Addr().String()}
+	// trim:http begin
 	if hlis != nil {
 		addrs.HTTP = hlis.Addr()
-		start = append(start, "http_addr", hlis.Addr().String(), "page", pageURL(hlis.Addr(), cfg.TLS.mode() != "off"))
+		start = append(start, "http_addr", hlis.Addr().String(), "page", pageURL(cfg.HTTPAddr, hlis.Addr(), cfg.TLS.mode() != "off"))
 	} else {
 		start = append(start, "http_addr", "off")
 	}
+	// trim:http end
 	start = append(start, "tls", cfg.TLS.mode())
 	if srv.guard != nil {
 		authn, policy := srv.guard.Describe()
@@ -697,22 +747,27 @@ func Run(ctx context.Context, cfg Config, ready chan<- Addrs) error {
 		}
 	}
 	logger.Info("greeter-server listening", append(start, "version", cfg.Version)...)
-	for _, a := range []net.Addr{addrs.GRPC, addrs.HTTP} {
+	for _, a := range []net.Addr{
+		addrs.GRPC,
+		addrs.HTTP, // trim:http
+	} {
 		if a != nil && cfg.TLS.mode() == "off" && !isLoopback(a) {
 			logger.Warn("serving plaintext on a non-loopback address; anyone on the network can read and alter calls; set --tls-cert and --tls-key", "addr", a.String())
 		}
 	}
-	// Both listeners report here; the first to fail ends the server.
+	// Every listener reports here; the first to fail ends the server.
 	serveErr := make(chan error, 2)
 	serving := 1
-	conns := newConnLimit(srv.lim.MaxConnections, logger) // one cap for both listeners
+	conns := newConnLimit(srv.lim.MaxConnections, logger) // one cap for every listener
 	go func() { serveErr <- srv.Serve(newCapListener(lis, "grpc", conns, srv.lim.KeepaliveTimeout, logger)) }()
+	// trim:http begin
 	if hlis != nil {
 		serving++
 		go func() {
 			serveErr <- srv.ServeWeb(newCapListener(hlis, "http", conns, srv.lim.KeepaliveTimeout, logger))
 		}()
 	}
+	// trim:http end
 	if ready != nil {
 		ready <- addrs
 	}
@@ -721,7 +776,7 @@ func Run(ctx context.Context, cfg Config, ready chan<- Addrs) error {
 	case err := <-serveErr:
 		srv.Shutdown(0, 0)
 		closeMetrics(metricsSrv)
-		flushTraces(cfg.Tracing, 0, logger)
+		flushTraces(cfg.Tracing, 0, logger) // trim:tracing
 		for range serving - 1 {
 			err = errors.Join(err, <-serveErr)
 		}
@@ -729,12 +784,12 @@ func Run(ctx context.Context, cfg Config, ready chan<- Addrs) error {
 	case <-ctx.Done():
 	}
 	logger.Info("greeter-server shutting down", "timeout", cfg.ShutdownTimeout, "stream_grace", cfg.StreamGrace)
-	shutdownStart := time.Now()
+	shutdownStart := time.Now() // trim:tracing
 	if srv.Shutdown(cfg.ShutdownTimeout, cfg.StreamGrace) {
 		logger.Warn("graceful shutdown timed out; open calls were cut")
 	}
 	closeMetrics(metricsSrv)
-	flushTraces(cfg.Tracing, cfg.ShutdownTimeout-time.Since(shutdownStart), logger)
+	flushTraces(cfg.Tracing, cfg.ShutdownTimeout-time.Since(shutdownStart), logger) // trim:tracing
 	var errs []error
 	for range serving {
 		errs = append(errs, <-serveErr)
@@ -763,20 +818,34 @@ func closeMetrics(srv *http.Server) {
 	_ = srv.Shutdown(ctx)
 }
 
-// pageURL is the URL of the greeting page on the HTTP listener at addr, for
-// the start line: an unspecified host (":8080") becomes localhost.
-func pageURL(addr net.Addr, tls bool) string {
+// trim:http begin
+
+// pageURL is the URL of the greeting page, for the start line: https with
+// TLS, the port the HTTP listener got (addr), and the host it was asked to
+// listen on (listen, --http-addr) when that is a name, so that the URL
+// matches a certificate issued for the name ("localhost:8443" gives
+// https://localhost:8443/, not https://127.0.0.1:8443/). Otherwise it is
+// the address listened on, where an unspecified one (":8080",
+// "0.0.0.0:8080") is reached as localhost.
+func pageURL(listen string, addr net.Addr, tls bool) string {
 	scheme := "http"
 	if tls {
 		scheme = "https"
 	}
+	_, port, _ := net.SplitHostPort(addr.String())
 	host := "localhost"
 	if tcp, ok := addr.(*net.TCPAddr); ok && !tcp.IP.IsUnspecified() {
 		host = tcp.IP.String()
 	}
-	_, port, _ := net.SplitHostPort(addr.String())
+	if name, _, err := net.SplitHostPort(listen); err == nil && name != "" {
+		if _, err := netip.ParseAddr(name); err != nil {
+			host = name
+		}
+	}
 	return scheme + "://" + net.JoinHostPort(host, port) + "/"
 }
+
+// trim:http end
 
 func isLoopback(addr net.Addr) bool {
 	tcp, ok := addr.(*net.TCPAddr)

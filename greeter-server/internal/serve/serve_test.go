@@ -2,6 +2,7 @@ package serve_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
@@ -25,18 +26,19 @@ import (
 	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
 
 	"github.com/greeter-go/greeter/greeter-server/internal/serve"
+	"github.com/greeter-go/greeter/greeter-server/internal/testlog"
 )
 
 // server is a Run in progress.
 type server struct {
 	addr string // the gRPC listener's
-	http string // the HTTP listener's
+	http string // the HTTP listener's // trim:http
 
 	cancel context.CancelFunc
 	done   chan error
 }
 
-// start runs serve.Run with cfg on loopback ports (both listeners, unless
+// start runs serve.Run with cfg on loopback ports (every listener, unless
 // cfg sets them) and stops it when the test ends, if the test has not
 // stopped it already.
 func start(t *testing.T, cfg serve.Config) *server {
@@ -44,9 +46,11 @@ func start(t *testing.T, cfg serve.Config) *server {
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}
+	// trim:http begin
 	if cfg.HTTPAddr == "" {
 		cfg.HTTPAddr = "127.0.0.1:0"
 	}
+	// trim:http end
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 5 * time.Second
 	}
@@ -59,7 +63,8 @@ func start(t *testing.T, cfg serve.Config) *server {
 	go func() { s.done <- serve.Run(ctx, cfg, ready) }()
 	select {
 	case addrs := <-ready:
-		s.addr, s.http = addrs.GRPC.String(), addrs.HTTP.String()
+		s.addr = addrs.GRPC.String()
+		s.http = addrs.HTTP.String() // trim:http
 	case err := <-s.done:
 		cancel()
 		t.Fatalf("Run returned before it was ready: %v", err)
@@ -138,6 +143,90 @@ func TestRunRejectsBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// trim:http begin
+
+// startLine returns the key=value fields of the start line ("greeter-server
+// listening") in logs, failing the test if there is none.
+func startLine(t *testing.T, logs string) map[string]string {
+	t.Helper()
+	for line := range strings.Lines(logs) {
+		if _, rest, ok := strings.Cut(line, `msg="greeter-server listening" `); ok {
+			fields := map[string]string{}
+			for _, kv := range strings.Fields(rest) {
+				k, v, _ := strings.Cut(kv, "=")
+				fields[k] = v
+			}
+			return fields
+		}
+	}
+	t.Fatalf("no start line in the log:\n%s", logs)
+	return nil
+}
+
+// TestStartLine checks that the start line names the gRPC listener's
+// address and, when the HTTP listener is on, its address and the URL of the
+// page, https with TLS, which serves the page; scripts/lib-server.sh reads
+// them from it.
+func TestStartLine(t *testing.T) {
+	t.Parallel()
+	p := newPKI(t)
+	tests := []struct {
+		desc, httpAddr string
+		tls            bool
+		wantPage       string // with PORT for the HTTP listener's port
+	}{
+		{desc: "plaintext", httpAddr: "127.0.0.1:0", wantPage: "http://127.0.0.1:PORT/"},
+		{desc: "TLS", httpAddr: "127.0.0.1:0", tls: true, wantPage: "https://127.0.0.1:PORT/"},
+		{desc: "a host name", httpAddr: "localhost:0", tls: true, wantPage: "https://localhost:PORT/"},
+	}
+	for _, tt := range tests {
+		var logs testlog.Buffer
+		cfg := serve.Config{HTTPAddr: tt.httpAddr, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+		var client *tls.Config
+		if tt.tls {
+			cfg.TLS = serve.TLSFiles{Cert: p.certFile, Key: p.keyFile}
+			client = &tls.Config{RootCAs: p.pool}
+		}
+		s := start(t, cfg)
+		got := startLine(t, logs.String())
+		_, port, _ := net.SplitHostPort(s.http)
+		wantPage := strings.Replace(tt.wantPage, "PORT", port, 1)
+		if got["addr"] != s.addr || got["http_addr"] != s.http || got["page"] != wantPage {
+			t.Errorf("%s: start line has addr=%s http_addr=%s page=%s, want addr=%s http_addr=%s page=%s", tt.desc, got["addr"], got["http_addr"], got["page"], s.addr, s.http, wantPage)
+			continue
+		}
+		page := send(t, httpClient(t, false, client), http.MethodGet, got["page"], nil)
+		if page.status != http.StatusOK || !strings.Contains(page.body, "<form") {
+			t.Errorf("%s: GET %s (page= of the start line) = %d %.100q, want 200 with the page", tt.desc, got["page"], page.status, page.body)
+		}
+	}
+
+	// With the HTTP listener off, the start line says so and names no page.
+	var logs testlog.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	ready, done := make(chan serve.Addrs, 1), make(chan error, 1)
+	go func() {
+		done <- serve.Run(ctx, serve.Config{Addr: "127.0.0.1:0", ShutdownTimeout: 5 * time.Second, Logger: slog.New(slog.NewTextHandler(&logs, nil))}, ready)
+	}()
+	var addrs serve.Addrs
+	select {
+	case addrs = <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("Run with the HTTP listener off = %v before it was ready", err)
+	}
+	got := startLine(t, logs.String())
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run after cancel = %v, want nil", err)
+	}
+	if _, hasPage := got["page"]; got["addr"] != addrs.GRPC.String() || got["http_addr"] != "off" || hasPage {
+		t.Errorf("HTTP listener off: start line %v, want addr=%s http_addr=off and no page", got, addrs.GRPC)
+	}
+}
+
+// trim:http end
 
 func TestLimits(t *testing.T) {
 	t.Parallel()

@@ -81,12 +81,10 @@ func (f TLSFiles) reloader(logger *slog.Logger, interval time.Duration) (*tlsRel
 	return r, nil
 }
 
-// grpcConfig and httpConfig return the TLS configurations of the two
-// listeners, or nil for plaintext. Every handshake takes the material current
-// at that moment; connections already open keep what they were made with, so
-// no call is dropped by a change. They differ only in ALPN: the gRPC
-// listener offers h2 alone (grpc-go speaks nothing else), the HTTP listener
-// h2 and http/1.1.
+// grpcConfig returns the TLS configuration of the gRPC listener, or nil for
+// plaintext. Every handshake takes the material current at that moment;
+// connections already open keep what they were made with, so no call is
+// dropped by a change. It offers ALPN h2 alone (grpc-go speaks nothing else).
 func (r *tlsReloader) grpcConfig() *tls.Config {
 	if r == nil {
 		return nil
@@ -98,6 +96,10 @@ func (r *tlsReloader) grpcConfig() *tls.Config {
 	}
 }
 
+// trim:http begin
+
+// httpConfig is grpcConfig for the HTTP listener, which offers h2 and
+// http/1.1.
 func (r *tlsReloader) httpConfig() *tls.Config {
 	if r == nil {
 		return nil
@@ -108,6 +110,8 @@ func (r *tlsReloader) httpConfig() *tls.Config {
 		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return r.currentHTTP.Load(), nil },
 	}
 }
+
+// trim:http end
 
 // tlsReloader holds the server's current TLS configuration and, every
 // interval, re-reads the files behind it. When they changed and are good,
@@ -127,7 +131,8 @@ type tlsReloader struct {
 	logger *slog.Logger
 	// The configurations new handshakes use, one per listener (see
 	// grpcConfig).
-	currentGRPC, currentHTTP atomic.Pointer[tls.Config]
+	currentGRPC atomic.Pointer[tls.Config]
+	currentHTTP atomic.Pointer[tls.Config] // trim:http
 
 	// The last good material and the file contents it came from, and the
 	// last warning logged for each, are only used by run (and by
@@ -219,13 +224,16 @@ func (r *tlsReloader) publish() {
 			cfg.ClientAuth = tls.VerifyClientCertIfGiven
 		}
 	}
-	// ALPN: gRPC clients ask for h2 (grpc-go insists on it); browsers and
-	// other HTTP clients may take either.
-	grpcCfg, httpCfg := cfg.Clone(), cfg
+	// ALPN: gRPC clients ask for h2 (grpc-go insists on it).
+	grpcCfg := cfg.Clone()
 	grpcCfg.NextProtos = []string{"h2"}
-	httpCfg.NextProtos = []string{"h2", "http/1.1"}
 	r.currentGRPC.Store(grpcCfg)
+	// trim:http begin
+	// Browsers and other HTTP clients may take either.
+	httpCfg := cfg
+	httpCfg.NextProtos = []string{"h2", "http/1.1"}
 	r.currentHTTP.Store(httpCfg)
+	// trim:http end
 }
 
 // loadKeyPair reads the certificate and key files and, if they differ from

@@ -24,6 +24,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/greeter-go/greeter/greeter-server/internal/web"
 )
@@ -36,6 +37,8 @@ import (
 //   - POST to a method with any other content type the API speaks: Connect
 //     (JSON or binary protobuf, unary and server streaming) or gRPC-Web,
 //     which vanguard translates into gRPC for webGRPC.ServeHTTP;
+//   - any other HTTP method on a method's path: 405 Method Not Allowed
+//     (allowMethods);
 //   - GET / (and its script and style): the greeting page;
 //   - GET /healthz: 200 while the health service reports SERVING for the
 //     server as a whole, 503 otherwise, for load balancers and proxies that
@@ -88,11 +91,12 @@ func (s *Server) newWebServer(webGRPC *grpc.Server, origins []string, tlsConfig 
 	mux.Handle("GET /greet.js", page)
 	mux.Handle("GET /greet.css", page)
 	mux.HandleFunc("GET /healthz", s.healthz)
-	api := s.httpLimits(byContentType(methodPaths(webGRPC), unaryInputs(webGRPC), grpcHandler, transcoder))
+	allowed := allowedMethods(webGRPC.GetServiceInfo(), protoregistry.GlobalFiles)
+	api := s.httpLimits(byContentType(allowed, unaryInputs(webGRPC), grpcHandler, transcoder))
 	if s.guard != nil {
 		api = s.authHTTP(api)
 	}
-	mux.Handle("/", api)
+	mux.Handle("/", allowMethods(allowed, api))
 	handler, err := web.CORS(origins, mux)
 	if err != nil {
 		return nil, fmt.Errorf("--cors-origin: %w", err)
@@ -165,21 +169,71 @@ func (c requestJSONCodec) Unmarshal(data []byte, msg proto.Message) error {
 	return nil
 }
 
-// methodPaths returns the URL path of every method g serves:
-// /greeter.v1.GreeterService/SayHello.
-func methodPaths(g *grpc.Server) map[string]bool {
-	paths := map[string]bool{}
-	for svc, info := range g.GetServiceInfo() {
+// allowedMethods returns, by the URL path of every method in services
+// (/greeter.v1.GreeterService/SayHello), the HTTP methods it may be called
+// with, as an Allow header: POST, and GET too for a unary method whose
+// idempotency level is NO_SIDE_EFFECTS, which the Connect protocol lets
+// clients call with GET and vanguard serves so. No method of the API is
+// marked so today; reading the mark here, from the descriptors in files,
+// keeps allowMethods from refusing such calls once one is.
+func allowedMethods(services map[string]grpc.ServiceInfo, files interface {
+	FindDescriptorByName(protoreflect.FullName) (protoreflect.Descriptor, error)
+}) map[string]string {
+	allowed := map[string]string{}
+	for svc, info := range services {
+		d, _ := files.FindDescriptorByName(protoreflect.FullName(svc))
+		sd, _ := d.(protoreflect.ServiceDescriptor)
 		for _, m := range info.Methods {
-			paths["/"+svc+"/"+m.Name] = true
+			allow := http.MethodPost
+			if sd != nil && !m.IsClientStream && !m.IsServerStream && noSideEffects(sd.Methods().ByName(protoreflect.Name(m.Name))) {
+				allow = http.MethodGet + ", " + http.MethodPost
+			}
+			allowed["/"+svc+"/"+m.Name] = allow
 		}
 	}
-	return paths
+	return allowed
+}
+
+// noSideEffects reports whether md, if not nil, is marked
+// idempotency_level = NO_SIDE_EFFECTS.
+func noSideEffects(md protoreflect.MethodDescriptor) bool {
+	if md == nil {
+		return false
+	}
+	opts, ok := md.Options().(*descriptorpb.MethodOptions)
+	return ok && opts.GetIdempotencyLevel() == descriptorpb.MethodOptions_NO_SIDE_EFFECTS
+}
+
+// allowMethods answers a request to a method's path (in allowed, see
+// allowedMethods) made with an HTTP method the API's method cannot be
+// called with, such as a GET from a browser's address bar or a bare curl,
+// 405 Method Not Allowed, naming the ones it can in Allow. vanguard would
+// take such a request for REST and answer 404, as if nothing were there. It
+// runs before authentication: the answer tells only what the API's
+// descriptors (and server reflection) tell anyone. A CORS preflight
+// (OPTIONS) never gets here: web.CORS answers it for the origins it allows.
+func allowMethods(allowed map[string]string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		allow, ok := allowed[r.URL.Path]
+		if !ok || r.Method == http.MethodPost || (r.Method == http.MethodGet && allow != http.MethodPost) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Allow", allow)
+		http.Error(w, fmt.Sprintf("%s %s: method not allowed; this is an RPC method, called with %s by Connect, gRPC-Web and gRPC clients, such as curl -H 'Content-Type: application/json' -d '{...}'", r.Method, r.URL.Path, allow), http.StatusMethodNotAllowed)
+	})
 }
 
 // acceptPost lists the content types a POST to a method may have: Connect
 // unary and streaming, gRPC-Web, and gRPC.
 const acceptPost = "application/json, application/proto, application/connect+json, application/connect+proto, application/grpc-web, application/grpc-web+proto, application/grpc-web-text, application/grpc"
+
+// acceptPostHint follows an unsupported content type in a 415 answer: the
+// content types of acceptPost, each once, by protocol.
+const acceptPostHint = "send application/json or application/proto (Connect unary: JSON or binary), " +
+	"application/connect+json or application/connect+proto (Connect streaming), " +
+	"application/grpc-web, application/grpc-web+proto or application/grpc-web-text (gRPC-Web), " +
+	"or application/grpc (gRPC, HTTP/2 only)"
 
 // byContentType sends each POST to one of the API's methods where its
 // content type says: native gRPC (HTTP/2 only, as gRPC is) straight to
@@ -191,16 +245,16 @@ const acceptPost = "application/json, application/proto, application/connect+jso
 // content type is answered 415 Unsupported Media Type, naming those it
 // supports, as the Connect protocol asks. A unary call's binary body is
 // checked against its request message type in inputs (see checkProtoBody).
-// Other requests (an unknown path, a GET) go to the transcoder, which
-// answers them.
-func byContentType(methods map[string]bool, inputs map[string]protoreflect.MessageType, grpcSrv, transcoder http.Handler) http.Handler {
+// Other requests (an unknown path, a Connect GET of a method that allows
+// one) go to the transcoder, which answers them.
+func byContentType(methods map[string]string, inputs map[string]protoreflect.MessageType, grpcSrv, transcoder http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		contentType := r.Header.Get("Content-Type")
 		if r.Method == http.MethodPost && r.ProtoMajor == 2 && isGRPC(contentType) {
 			grpcSrv.ServeHTTP(w, r) // it answers unknown methods UNIMPLEMENTED
 			return
 		}
-		if r.Method != http.MethodPost || !methods[r.URL.Path] {
+		if _, ok := methods[r.URL.Path]; r.Method != http.MethodPost || !ok {
 			transcoder.ServeHTTP(w, r)
 			return
 		}
@@ -216,7 +270,7 @@ func byContentType(methods map[string]bool, inputs map[string]protoreflect.Messa
 		case strings.HasPrefix(mediaType, "application/connect+"), strings.HasPrefix(mediaType, "application/grpc"):
 		default:
 			w.Header().Set("Accept-Post", acceptPost)
-			http.Error(w, fmt.Sprintf("unsupported content type %q: send application/json (Connect, JSON), application/proto (Connect, binary), or one of: %s", mediaType, acceptPost), http.StatusUnsupportedMediaType)
+			http.Error(w, fmt.Sprintf("unsupported content type %q: %s", mediaType, acceptPostHint), http.StatusUnsupportedMediaType)
 			return
 		}
 		transcoder.ServeHTTP(w, r)

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,8 +20,8 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
-	"github.com/greeter-go/greeter/greeter-api/helloworld"
 
+	"github.com/greeter-go/greeter/greeter-server/internal/auth/authtest"
 	"github.com/greeter-go/greeter/greeter-server/internal/serve"
 	"github.com/greeter-go/greeter/greeter-server/internal/testlog"
 )
@@ -81,8 +84,10 @@ func TestConnectJSON(t *testing.T) {
 	}{
 		{desc: "greeter.v1", path: "/greeter.v1.GreeterService/SayHello", contentType: "application/json",
 			body: `{"name":"Ann"}`, wantStatus: 200, wantBody: `"message":"Hello, Ann!"`},
+		// trim:helloworld begin
 		{desc: "helloworld", path: "/helloworld.Greeter/SayHello", contentType: "application/json",
 			body: `{"name":"Ann"}`, wantStatus: 200, wantBody: `"message":"Hello, Ann!"`},
+		// trim:helloworld end
 		{desc: "charset parameter", path: "/greeter.v1.GreeterService/SayHelloAgain", contentType: "application/json; charset=utf-8",
 			body: `{"name":"Ann"}`, wantStatus: 200, wantBody: `Ann`},
 		{desc: "broken rule", path: "/greeter.v1.GreeterService/SayHello", contentType: "application/json",
@@ -175,12 +180,12 @@ func TestConnectAndGRPCWebClients(t *testing.T) {
 			if h2 {
 				what += " over h2c"
 			}
-			unary := connect.NewClient[helloworld.HelloRequest, helloworld.HelloReply](hc, "http://"+s.http+"/helloworld.Greeter/SayHello", p.opts...)
-			resp, err := unary.CallUnary(callCtx(t), connect.NewRequest(&helloworld.HelloRequest{Name: "Ann"}))
+			unary := connect.NewClient[greeterv1.SayHelloRequest, greeterv1.SayHelloResponse](hc, "http://"+s.http+"/greeter.v1.GreeterService/SayHello", p.opts...)
+			resp, err := unary.CallUnary(callCtx(t), connect.NewRequest(&greeterv1.SayHelloRequest{Name: "Ann"}))
 			if err != nil || resp.Msg.GetMessage() != "Hello, Ann!" {
 				t.Errorf("%s: SayHello(%q) = %v, %v, want %q", what, "Ann", resp, err, "Hello, Ann!")
 			}
-			_, err = unary.CallUnary(callCtx(t), connect.NewRequest(&helloworld.HelloRequest{}))
+			_, err = unary.CallUnary(callCtx(t), connect.NewRequest(&greeterv1.SayHelloRequest{}))
 			if connect.CodeOf(err) != connect.CodeInvalidArgument || !strings.Contains(err.Error(), "name") {
 				t.Errorf("%s: SayHello(%q) error = %v, want InvalidArgument naming the name", what, "", err)
 			}
@@ -321,5 +326,136 @@ func TestShutdownLetsHTTPCallsFinish(t *testing.T) {
 	}
 	if connect.CodeOf(ss.Err()) != connect.CodeUnavailable {
 		t.Errorf("stream open at shutdown ended with %v, want Unavailable", ss.Err())
+	}
+}
+
+// answer is what send got back.
+type answer struct {
+	status int
+	proto  string
+	header http.Header
+	body   string
+}
+
+// send makes a request with method and headers (a body only for POST and
+// PUT) and returns the answer.
+func send(t *testing.T, c *http.Client, method, url string, header http.Header) answer {
+	t.Helper()
+	var body io.Reader
+	if method == http.MethodPost || method == http.MethodPut {
+		body = strings.NewReader(`{"name":"Ann"}`)
+	}
+	req, err := http.NewRequestWithContext(callCtx(t), method, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read body: %v", method, url, err)
+	}
+	return answer{status: resp.StatusCode, proto: resp.Proto, header: resp.Header, body: string(got)}
+}
+
+// TestMethodNotAllowed checks that a request to one of the API's methods
+// with another HTTP method than POST (a GET typed into a browser) is
+// answered 405 with Allow: POST, on every service, before authentication,
+// while calls, CORS preflights, and GETs of paths that are no method are
+// answered as before.
+func TestMethodNotAllowed(t *testing.T) {
+	t.Parallel()
+	const origin = "https://app.example.com"
+	iss := authtest.NewIssuer(t)
+	open := start(t, serve.Config{CORSOrigins: []string{origin}})
+	guarded := start(t, serve.Config{Auth: serve.AuthConfig{OIDCIssuer: iss.URL, OIDCAudience: "greeter"}})
+	jsonCall := http.Header{"Content-Type": {"application/json"}}
+	preflight := http.Header{"Origin": {origin}, "Access-Control-Request-Method": {"POST"}, "Access-Control-Request-Headers": {"content-type"}}
+	tests := []struct {
+		desc, method, path string
+		header             http.Header
+		guarded            bool // on the server with authentication
+		wantStatus         int
+		wantAllow          string
+	}{
+		{desc: "GET", method: http.MethodGet, path: "/greeter.v1.GreeterService/SayHello", wantStatus: 405, wantAllow: "POST"},
+		{desc: "GET with a content type", method: http.MethodGet, path: "/greeter.v1.GreeterService/SayHello", header: jsonCall, wantStatus: 405, wantAllow: "POST"},
+		{desc: "Connect GET of a method with side effects", method: http.MethodGet,
+			path: "/greeter.v1.GreeterService/SayHello?connect=v1&encoding=json&message=%7B%22name%22%3A%22Ann%22%7D", wantStatus: 405, wantAllow: "POST"},
+		{desc: "HEAD", method: http.MethodHead, path: "/greeter.v1.GreeterService/SayHello", wantStatus: 405, wantAllow: "POST"},
+		{desc: "PUT", method: http.MethodPut, path: "/greeter.v1.GreeterService/SayHelloAgain", header: jsonCall, wantStatus: 405, wantAllow: "POST"},
+		{desc: "DELETE of a stream", method: http.MethodDelete, path: "/greeter.v1.GreeterService/SayHelloStream", wantStatus: 405, wantAllow: "POST"},
+		{desc: "GET of health", method: http.MethodGet, path: "/grpc.health.v1.Health/Check", wantStatus: 405, wantAllow: "POST"},
+		{desc: "OPTIONS that is no preflight", method: http.MethodOptions, path: "/greeter.v1.GreeterService/SayHello", wantStatus: 405, wantAllow: "POST"},
+		{desc: "GET without a token, with authentication on", method: http.MethodGet, path: "/greeter.v1.GreeterService/SayHello", guarded: true, wantStatus: 405, wantAllow: "POST"},
+		{desc: "POST without a token, with authentication on", method: http.MethodPost, path: "/greeter.v1.GreeterService/SayHello", header: jsonCall, guarded: true, wantStatus: 401},
+		{desc: "POST", method: http.MethodPost, path: "/greeter.v1.GreeterService/SayHello", header: jsonCall, wantStatus: 200},
+		{desc: "CORS preflight", method: http.MethodOptions, path: "/greeter.v1.GreeterService/SayHello", header: preflight, wantStatus: 204},
+		{desc: "GET of an unknown method", method: http.MethodGet, path: "/greeter.v1.GreeterService/SayGoodbye", wantStatus: 404},
+		{desc: "GET of an unknown path", method: http.MethodGet, path: "/nothing/here", wantStatus: 404},
+		{desc: "GET of the page", method: http.MethodGet, path: "/", wantStatus: 200},
+	}
+	for _, h2 := range []bool{false, true} {
+		c := httpClient(t, h2, nil)
+		for _, tt := range tests {
+			s := open
+			if tt.guarded {
+				s = guarded
+			}
+			got := send(t, c, tt.method, "http://"+s.http+tt.path, tt.header)
+			what := fmt.Sprintf("%s: %s %s over %s", tt.desc, tt.method, tt.path, got.proto)
+			if got.status != tt.wantStatus || got.header.Get("Allow") != tt.wantAllow {
+				t.Errorf("%s = %d, Allow %q; want %d, Allow %q; body %.200s", what, got.status, got.header.Get("Allow"), tt.wantStatus, tt.wantAllow, got.body)
+				continue
+			}
+			if tt.wantStatus == 405 && tt.method != http.MethodHead && !strings.Contains(got.body, "called with POST") {
+				t.Errorf("%s: body %q does not say the method is called with POST", what, got.body)
+			}
+			if tt.header.Get("Origin") != "" && got.header.Get("Access-Control-Allow-Origin") != origin {
+				t.Errorf("%s: Access-Control-Allow-Origin = %q, want %q", what, got.header.Get("Access-Control-Allow-Origin"), origin)
+			}
+		}
+	}
+}
+
+// TestUnsupportedContentType checks the 415 answer to a call with a content
+// type the API does not speak: Accept-Post lists each content type the API
+// speaks once, and so does the message, with nothing else.
+func TestUnsupportedContentType(t *testing.T) {
+	t.Parallel()
+	s := start(t, serve.Config{})
+	got := send(t, httpClient(t, false, nil), http.MethodPost, "http://"+s.http+"/greeter.v1.GreeterService/SayHello",
+		http.Header{"Content-Type": {"text/plain; charset=utf-8"}})
+	if got.status != http.StatusUnsupportedMediaType || !strings.Contains(got.body, `unsupported content type "text/plain"`) {
+		t.Fatalf("POST text/plain = %d %q, want 415 naming text/plain", got.status, got.body)
+	}
+	accepted := strings.Split(got.header.Get("Accept-Post"), ", ")
+	for _, want := range []string{"application/json", "application/proto", "application/connect+json", "application/grpc-web", "application/grpc"} {
+		if !slices.Contains(accepted, want) {
+			t.Errorf("Accept-Post = %q, want it to list %s", accepted, want)
+		}
+	}
+	// Every application/... in the message, counted as a whole word.
+	named := map[string]int{}
+	for _, m := range regexp.MustCompile(`application/[a-z+-]+`).FindAllString(got.body, -1) {
+		named[m]++
+	}
+	for _, ct := range accepted {
+		if named[ct] != 1 {
+			t.Errorf("the 415 message names %s %d times, want once: %q", ct, named[ct], got.body)
+		}
+		if i := slices.Index(accepted, ct); slices.Contains(accepted[i+1:], ct) {
+			t.Errorf("Accept-Post = %q lists %s more than once", accepted, ct)
+		}
+		delete(named, ct)
+	}
+	if len(named) > 0 {
+		t.Errorf("the 415 message names %v, which Accept-Post does not list: %q", named, got.body)
 	}
 }

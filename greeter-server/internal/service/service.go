@@ -1,8 +1,8 @@
 // Package service adapts the greeting core to the gRPC services that
-// greeter-server exposes: greeter.v1.GreeterService and the canonical
-// helloworld.Greeter. Each adapter only moves fields in and out of messages
-// and turns core errors into gRPC statuses; the rules and texts live in
-// package greeting.
+// greeter-server exposes: greeter.v1.GreeterService (greeterv1.go).
+// It serves the canonical helloworld.Greeter too (helloworld.go). // trim:helloworld
+// Each adapter only moves fields in and out of messages and turns core
+// errors into gRPC statuses; the rules and texts live in package greeting.
 //
 // Streaming handlers end when their stream's context ends. If the context was
 // canceled with a gRPC status as its cause (the server does this when it

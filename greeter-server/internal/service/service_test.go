@@ -19,14 +19,14 @@ import (
 	"github.com/greeter-go/greeter/greeter-server/internal/service"
 )
 
-// dial serves both services on an in-memory listener and returns a client
+// dial serves the services on an in-memory listener and returns a client
 // connection to them; both are closed when the test ends.
 func dial(t *testing.T) *grpc.ClientConn {
 	t.Helper()
 	lis := bufconn.Listen(1 << 20)
 	srv := grpc.NewServer()
 	greeterv1.RegisterGreeterServiceServer(srv, service.NewGreeterV1())
-	helloworld.RegisterGreeterServer(srv, service.NewHelloworld())
+	helloworld.RegisterGreeterServer(srv, service.NewHelloworld()) // trim:helloworld
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
 
@@ -40,7 +40,7 @@ func dial(t *testing.T) *grpc.ClientConn {
 	return conn
 }
 
-// call is one unary method of either service, reduced to name in, message out.
+// call is one unary method of a service, reduced to name in, message out.
 type call struct {
 	method string
 	do     func(context.Context, *grpc.ClientConn, string) (string, error)
@@ -56,6 +56,7 @@ func calls() []call {
 			r, err := greeterv1.NewGreeterServiceClient(cc).SayHelloAgain(ctx, &greeterv1.SayHelloAgainRequest{Name: name})
 			return r.GetMessage(), err
 		}},
+		// trim:helloworld begin
 		{"helloworld.Greeter/SayHello", func(ctx context.Context, cc *grpc.ClientConn, name string) (string, error) {
 			r, err := helloworld.NewGreeterClient(cc).SayHello(ctx, &helloworld.HelloRequest{Name: name})
 			return r.GetMessage(), err
@@ -64,6 +65,7 @@ func calls() []call {
 			r, err := helloworld.NewGreeterClient(cc).SayHelloAgain(ctx, &helloworld.HelloRequest{Name: name})
 			return r.GetMessage(), err
 		}},
+		// trim:helloworld end
 	}
 }
 
@@ -73,8 +75,8 @@ func TestUnaryGreetings(t *testing.T) {
 	want := map[string]string{
 		"greeter.v1.GreeterService/SayHello":      "Hello, you!",
 		"greeter.v1.GreeterService/SayHelloAgain": "Hello again, you!",
-		"helloworld.Greeter/SayHello":             "Hello, you!",
-		"helloworld.Greeter/SayHelloAgain":        "Hello again, you!",
+		"helloworld.Greeter/SayHello":             "Hello, you!",       // trim:helloworld
+		"helloworld.Greeter/SayHelloAgain":        "Hello again, you!", // trim:helloworld
 	}
 	for _, c := range calls() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

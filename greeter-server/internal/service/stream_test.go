@@ -158,6 +158,7 @@ func chatStreams(t *testing.T, cc *grpc.ClientConn) map[string]func(context.Cont
 				closeSend: s.CloseSend,
 			}
 		},
+		// trim:helloworld begin
 		"SayHelloBidiStream": func(ctx context.Context) chatStream {
 			s, err := helloworld.NewGreeterClient(cc).SayHelloBidiStream(ctx)
 			if err != nil {
@@ -169,6 +170,7 @@ func chatStreams(t *testing.T, cc *grpc.ClientConn) map[string]func(context.Cont
 				closeSend: s.CloseSend,
 			}
 		},
+		// trim:helloworld end
 	}
 }
 
@@ -248,6 +250,8 @@ func TestChatEndsWhenClientCancels(t *testing.T) {
 	}
 }
 
+// trim:helloworld begin
+
 func TestSayHelloStreamReply(t *testing.T) {
 	t.Parallel()
 	client := helloworld.NewGreeterClient(dial(t))
@@ -276,3 +280,5 @@ func TestSayHelloStreamReply(t *testing.T) {
 	}
 	wantStatus(t, `SayHelloStreamReply(" ")`, err, codes.InvalidArgument, "name", "white space")
 }
+
+// trim:helloworld end

@@ -17,16 +17,18 @@ import (
 
 var (
 	listening = regexp.MustCompile(`greeter-server listening.* addr=(\S+)(.*)`)
-	httpAddr  = regexp.MustCompile(` http_addr=(\S+)`)
+	httpAddr  = regexp.MustCompile(` http_addr=(\S+)`) // trim:http
 )
 
 // Server is a greeter-server process started by Start.
 type Server struct {
 	// Addr is the gRPC listener's address from the start line.
 	Addr string
+	// trim:http begin
 	// HTTPAddr is the HTTP listener's address from the start line, or ""
 	// if it is off.
 	HTTPAddr string
+	// trim:http end
 	// Cmd is the running command.
 	Cmd *exec.Cmd
 
@@ -61,9 +63,11 @@ func Start(t testing.TB, cmd *exec.Cmd) *Server {
 	})
 	m := s.WaitFor(t, listening, 30*time.Second)
 	s.Addr = strings.Trim(m[1], `"`)
+	// trim:http begin
 	if h := httpAddr.FindStringSubmatch(m[2]); h != nil && h[1] != "off" {
 		s.HTTPAddr = strings.Trim(h[1], `"`)
 	}
+	// trim:http end
 	return s
 }
 

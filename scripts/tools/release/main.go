@@ -128,7 +128,7 @@ func checkPathMajor(module, path, version string) error {
 	if major == "v0" || major == "v1" || strings.HasSuffix(path, "/"+major) {
 		return nil
 	}
-	return fmt.Errorf("%s is a %s release, so %s's module path must end in /%s (it is %s); see \"Major versions\" in README.md", version, major, module, major, path)
+	return fmt.Errorf("%s is a %s release, so %s's module path must end in /%s (it is %s); see \"Major versions\" in docs/api.md", version, major, module, major, path)
 }
 
 // hasChangelogEntry reports whether changelog has a "## [X.Y.Z]" heading for

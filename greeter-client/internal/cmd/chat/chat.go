@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,7 +36,7 @@ func NewCmd(ios *iostreams.IOStreams, f *conn.Factory, runF func(context.Context
 	cmd := &cobra.Command{
 		Use:   "chat",
 		Short: "Greet each name read from stdin as soon as it is sent",
-		Long: `Read names from stdin, one per line (blank lines are skipped), send each to
+		Long: strings.Join([]string{`Read names from stdin, one per line (blank lines are skipped), send each to
 the bidirectional SayHelloChat as it is read, and print each greeting as it
 arrives. In a terminal, type names and end with Ctrl-D; in a pipe, it greets
 every line and exits when stdin ends.
@@ -44,8 +45,9 @@ The conversation is one call that lasts as long as stdin does: --timeout
 bounds each wait for the server, not the time between names. Each name must
 be greeted within --timeout of being sent, and the call must end within
 --timeout after stdin ends; if not, chat cancels the call, says which name
-went unanswered, and exits with 68 (DeadlineExceeded). Under --api
-helloworld it calls SayHelloBidiStream.`,
+went unanswered, and exits with 68 (DeadlineExceeded).`,
+			`Under --api helloworld it calls SayHelloBidiStream.`, // trim:helloworld
+		}, "\n\n"),
 		Example: `  printf 'ann\nbob\n' | greeter-client chat
   greeter-client chat --timeout 2s`,
 		Args: cobra.NoArgs,

@@ -4,6 +4,7 @@ package hellostream
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,8 +24,8 @@ type Options struct {
 	Name     string
 	Count    uint32
 	Interval time.Duration
-	// CountOrIntervalSet is true when --count or --interval was given:
-	// helloworld's SayHelloStreamReply has neither.
+	// CountOrIntervalSet is true when --count or --interval was given, so
+	// that an API without them refuses them rather than ignore them.
 	CountOrIntervalSet bool
 }
 
@@ -35,13 +36,16 @@ func NewCmd(ios *iostreams.IOStreams, f *conn.Factory, runF func(context.Context
 	cmd := &cobra.Command{
 		Use:   "hello-stream [--name NAME] [--count N] [--interval D]",
 		Short: "Greet NAME several times, printing each greeting as it arrives",
-		Long: `Call the server-streaming SayHelloStream and print each greeting on its own
+		Long: strings.Join([]string{`Call the server-streaming SayHelloStream and print each greeting on its own
 line as soon as it arrives.
 
 The server sends --count greetings (1 to 100; 0 lets the server choose, 3),
---interval apart (0 to 10s). The whole stream must end within --timeout.
-Under --api helloworld it calls SayHelloStreamReply, which has neither
+--interval apart (0 to 10s). The whole stream must end within --timeout.`,
+			// trim:helloworld begin
+			`Under --api helloworld it calls SayHelloStreamReply, which has neither
 --count nor --interval.`,
+			// trim:helloworld end
+		}, "\n\n"),
 		Example: `  greeter-client hello-stream --name Ada --count 5 --interval 200ms
   greeter-client hello-stream -n Ada --output json | jq .sequence`,
 		Args: cobra.NoArgs,

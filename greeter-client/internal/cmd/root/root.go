@@ -53,35 +53,30 @@ func NewCmd(ios *iostreams.IOStreams, f *conn.Factory, getenv func(string) strin
 	cmd := &cobra.Command{
 		Use:   "greeter-client <command> [flags]",
 		Short: "Call the Greeter gRPC API",
-		Long: `greeter-client calls a Greeter server: greeter-server, or, with --api
-helloworld, any server of gRPC's canonical helloworld example.
-
-Every global flag falls back to an environment variable, named in its help;
+		// One paragraph each, so that scripts/trim.sh can remove a part's.
+		Long: strings.Join([]string{
+			`greeter-client calls a Greeter server, such as greeter-server.`,
+			// trim:helloworld begin
+			`With --api helloworld it calls any server of gRPC's canonical helloworld
+example instead.`,
+			// trim:helloworld end
+			`Every global flag falls back to an environment variable, named in its help;
 a flag on the command line wins. The old names without CLIENT_
-(GREETER_ADDR) still work for one release, with a warning.
-
-OpenTelemetry tracing is configured by the standard OTEL_* variables and is
-off unless OTEL_TRACES_EXPORTER (otlp or console) or
-OTEL_EXPORTER_OTLP_ENDPOINT is set (OTEL_SDK_DISABLED=true keeps it off).
-Each call is then a client span whose W3C trace context goes to the server;
-spans are exported before greeter-client exits. bench traces as the sampler
-says: set OTEL_TRACES_SAMPLER=parentbased_traceidratio and
-OTEL_TRACES_SAMPLER_ARG=0.01 for load.
-
-A bearer token goes with every call, as "authorization: Bearer TOKEN", when
+(GREETER_ADDR) still work for one release, with a warning.`,
+			tracingHelp, // trim:tracing
+			`A bearer token goes with every call, as "authorization: Bearer TOKEN", when
 --token-file names a file holding it, or $GREETER_CLIENT_TOKEN holds the
 token itself (a variable, never a flag, so that it does not show in ps);
 setting both is a usage error. The file is read again when it changes, as
 Kubernetes rotates a projected service-account token. Without TLS, the
 token is sent only to a loopback address (localhost, 127.0.0.0/8, ::1, a
-unix socket), unless --insecure-token allows it.
-
-Results go to stdout; diagnostics and errors go to stderr. A call that
+unix socket), unless --insecure-token allows it.`,
+			`Results go to stdout; diagnostics and errors go to stderr. A call that
 fails before any response prints nothing on stdout; streaming commands keep
 the greetings that arrived before the failure, and bench always prints its
-report.
-
-` + exitcode.Table,
+report.`,
+			exitcode.Table,
+		}, "\n\n"),
 		Example: `  greeter-client hello --name Ada
   greeter-client --addr dns:///greeter.example.com:443 --tls hello -n Ada
   printf 'ann\nbob\n' | greeter-client chat
@@ -140,7 +135,7 @@ report.
 	}
 	fl.StringVarP(&o.Output, "output", "o", output.Text, "output format: text, or json (one protojson object per response and line)")
 	fl.BoolVarP(&o.Verbose, "verbose", "v", false, "print headers, trailers, status and timing of each call on stderr")
-	fl.StringVar(&o.API, "api", greeter.APIGreeterV1, "API to call: greeter.v1, or helloworld for canonical helloworld servers")
+	fl.StringVar(&o.API, "api", greeter.APIGreeterV1, "API to call: "+strings.Join(greeter.APIs(), " or "))
 	fl.StringVar(&o.Compress, "compress", "", "compress every request with this compressor: gzip (the server answers compressed in kind; default none)")
 	fl.VisitAll(func(fl *pflag.Flag) {
 		fl.Usage += fmt.Sprintf(" [$%s]", env.name(fl.Name))
@@ -183,8 +178,8 @@ func validate(env *env, o *conn.Options) error {
 		return exitcode.Usagef("%s must be more than 0, got %s", env.ref("connect-timeout"), o.ConnectTimeout)
 	case o.Output != output.Text && o.Output != output.JSON:
 		return exitcode.Usagef("%s must be text or json, got %q", env.ref("output"), o.Output)
-	case o.API != greeter.APIGreeterV1 && o.API != greeter.APIHelloworld:
-		return exitcode.Usagef("%s must be greeter.v1 or helloworld, got %q", env.ref("api"), o.API)
+	case !slices.Contains(greeter.APIs(), o.API):
+		return exitcode.Usagef("%s must be %s, got %q", env.ref("api"), strings.Join(greeter.APIs(), " or "), o.API)
 	case o.Compress != "" && !slices.Contains(conn.Compressors, o.Compress):
 		return exitcode.Usagef("%s must be %s, got %q", env.ref("compress"), strings.Join(conn.Compressors, " or "), o.Compress)
 	}
@@ -195,13 +190,14 @@ func validate(env *env, o *conn.Options) error {
 
 // Main runs greeter-client with args and returns its exit code. Errors are
 // printed on stderr as one line.
-//
-// With tracing on (see package telemetry), every call is traced, and the
-// spans are flushed before Main returns, whatever the outcome.
 func Main(ctx context.Context, ios *iostreams.IOStreams, args []string, getenv func(string) string) int {
-	tracing, err := telemetry.FromEnv(ctx, getenv)
-	if err != nil {
-		fmt.Fprintln(ios.ErrOut, "greeter-client: tracing:", err)
+	f := &conn.Factory{Warn: func(err error) { fmt.Fprintln(ios.ErrOut, "greeter-client: warning:", err) }}
+	// trim:tracing begin
+	// With tracing on (see package telemetry), every call is traced, and the
+	// spans are flushed before Main returns, whatever the outcome.
+	tracing, tracingErr := telemetry.FromEnv(ctx, getenv)
+	if tracingErr != nil {
+		fmt.Fprintln(ios.ErrOut, "greeter-client: tracing:", tracingErr)
 		return exitcode.Usage
 	}
 	defer func() {
@@ -209,14 +205,14 @@ func Main(ctx context.Context, ios *iostreams.IOStreams, args []string, getenv f
 			fmt.Fprintln(ios.ErrOut, "greeter-client: warning: spans may be lost:", err)
 		}
 	}()
-	f := &conn.Factory{Warn: func(err error) { fmt.Fprintln(ios.ErrOut, "greeter-client: warning:", err) }}
 	if tracing != nil {
 		f.DialOptions = append(f.DialOptions, tracing.DialOption())
 	}
+	// trim:tracing end
 	defer f.Close()
 	cmd := NewCmd(ios, f, getenv)
 	cmd.SetArgs(args)
-	err = cmd.ExecuteContext(ctx)
+	err := cmd.ExecuteContext(ctx)
 	if err != nil && ctx.Err() != nil {
 		fmt.Fprintln(ios.ErrOut, "greeter-client: interrupted")
 		return exitcode.Interrupted

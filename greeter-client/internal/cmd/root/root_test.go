@@ -67,6 +67,8 @@ func TestMain_Commands(t *testing.T) {
 		{name: "health unknown service", args: []string{"health", "-s", "nope"}, wantErr: "NotFound", wantCode: 69},
 		{name: "gzip", args: []string{"--compress", "gzip", "hello", "-n", "Ada"}, wantOut: "Hello, Ada!\n"},
 		{name: "unknown compressor", args: []string{"--compress", "br", "hello"}, wantErr: "--compress must be gzip", wantCode: 2},
+		{name: "unknown API", args: []string{"--api", "greeter.v0", "hello"}, wantErr: "--api must be greeter.v1", wantCode: 2},
+		// trim:helloworld begin
 		{name: "helloworld hello", args: []string{"--api", "helloworld", "hello", "-n", "Ada"}, wantOut: "Hello, Ada!\n"},
 		{name: "helloworld stream", args: []string{"--api", "helloworld", "hello-stream", "-n", "Ada"}, wantOut: strings.Repeat("Hello, Ada!\n", 3)},
 		{name: "helloworld chat", stdin: "ann\n", args: []string{"--api", "helloworld", "chat"}, wantOut: "Hello, ann!\n"},
@@ -74,6 +76,7 @@ func TestMain_Commands(t *testing.T) {
 		{name: "helloworld has no group", args: []string{"--api", "helloworld", "hello-group", "-n", "a"}, wantErr: "needs --api greeter.v1", wantCode: 2},
 		{name: "helloworld stream count", args: []string{"--api", "helloworld", "hello-stream", "--count", "2"}, wantErr: "need --api greeter.v1", wantCode: 2},
 		{name: "api from env", env: map[string]string{"GREETER_CLIENT_ADDR": addr, "GREETER_CLIENT_API": "helloworld"}, args: []string{"hello-again"}, wantCode: 76, wantErr: "Unimplemented"},
+		// trim:helloworld end
 		{name: "flag beats env", env: map[string]string{"GREETER_CLIENT_ADDR": "127.0.0.1:1"}, args: []string{"--addr", addr, "hello"}, wantOut: "Hello, world!\n"},
 		{name: "legacy env still works", env: map[string]string{"GREETER_ADDR": addr}, args: []string{"hello"}, wantOut: "Hello, world!\n",
 			wantErr: "greeter-client: warning: $GREETER_ADDR is deprecated and stops working in the release after next; rename it $GREETER_CLIENT_ADDR\n"},
@@ -237,9 +240,11 @@ func TestMain_NotServing(t *testing.T) {
 		{args: []string{"chat"}, stdin: "Ann\n"},
 		{args: []string{"bench", "--total", "5", "--warmup", "0"}},
 		{args: []string{"bench", "--total", "5", "--connections", "3"}},
+		// trim:helloworld begin
 		{args: []string{"--api", "helloworld", "hello", "--name", "Ann"}},
 		{args: []string{"--api", "helloworld", "hello-stream"}},
 		{args: []string{"--api", "helloworld", "chat"}, stdin: "Ann\n"},
+		// trim:helloworld end
 		// health asks for itself, without health checking.
 		{args: []string{"health"}, wantOut: "NOT_SERVING\n", wantErr: "server is NOT_SERVING"},
 	}
@@ -340,7 +345,7 @@ func TestMain_Token(t *testing.T) {
 		{name: "chat", env: withToken, stdin: "ann\n", args: []string{"chat"}, wantOut: "Hello, ann!\n"},
 		{name: "health", env: withToken, args: []string{"health"}, wantOut: "SERVING\n"},
 		{name: "bench", env: withToken, args: []string{"-o", "json", "bench", "--total", "5", "--warmup", "1", "--concurrency", "2", "--connections", "2"}, wantOut: `"status_codes":{"OK":5}`},
-		{name: "helloworld", env: withToken, args: []string{"--api", "helloworld", "hello", "-n", "Ada"}, wantOut: "Hello, Ada!\n"},
+		{name: "helloworld", env: withToken, args: []string{"--api", "helloworld", "hello", "-n", "Ada"}, wantOut: "Hello, Ada!\n"}, // trim:helloworld
 
 		{name: "no token", args: []string{"--addr", addr, "hello"}, wantCode: 80,
 			wantErr: []string{"no bearer token (Unauthenticated)", "needs a valid bearer token", "--token-file", "GREETER_CLIENT_TOKEN"}},
