@@ -5,8 +5,11 @@
 # (buf lint, format, breaking changes, generated-code drift), gofmt, the
 # shell scripts with shellcheck (scripts/shellcheck.sh), actionlint over the
 # CI workflows, golangci-lint (scripts/lint.sh), go vet and go test -race in
-# every module, tidy go.mod files and GOWORK=off builds, a renamed clone that
-# must still compile (scripts/test-rename.sh; --full runs this script in it),
+# every module, tidy go.mod files and GOWORK=off builds, throwaway clones
+# that are renamed (scripts/test-rename.sh; --full runs this script in it),
+# trimmed (scripts/test-trim.sh) and given a new RPC by the docs' walkthrough
+# (scripts/test-add-rpc.sh), the docs' links and flags
+# (scripts/check-docs.sh),
 # end-to-end runs of the real binaries and of greeter-server with real peers
 # (scripts/test-peers.sh), greeter-server's page in headless Chromium
 # (scripts/test-browser.sh), every protocol through HAProxy
@@ -18,7 +21,13 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-modules=(greeter-api greeter-server greeter-client greeter-server/deploy scripts/tools)
+# One build configuration for every step: the tidy check and the throwaway
+# clones (rename, trim, add-an-RPC) build with -trimpath, so that a package
+# compiled in one directory is found in the build cache from any other;
+# building everything else the same way compiles the dependencies once
+# instead of twice.
+export GOFLAGS="${GOFLAGS:+$GOFLAGS }-trimpath"
+modules=(greeter-api greeter-server greeter-client greeter-server/deploy greeter-server/test/browser scripts/tools)
 
 # step NAME COMMAND...: runs one named step and says how long it took, so
 # that slow steps show up in every run's log.
@@ -60,7 +69,11 @@ step "authorization policies decided as grpc-go's authz decides them (go test -t
 
 step "go.mod files are tidy and every module type-checks with GOWORK=off" scripts/tidy.sh --check
 step "release workflow and outside use (go get, go install @tag)" scripts/test-release.sh
-step "rename: a renamed clone is consistent and compiles (scripts/test-rename.sh)" scripts/test-rename.sh
+step "rename: a clone renamed (module path and API) passes buf, the tidy check and its unit tests (scripts/test-rename.sh)" \
+  scripts/test-rename.sh
+step "trim: clones without helloworld, http and tracing build and pass their checks (scripts/test-trim.sh)" scripts/test-trim.sh
+step "add an RPC: docs/adding-an-rpc.md executed on a clone (scripts/test-add-rpc.sh)" scripts/test-add-rpc.sh
+step "docs: links, anchors and every flag documented (scripts/check-docs.sh)" scripts/check-docs.sh
 
 # run_sh_greets: scripts/run.sh starts the server and greets through the
 # client: the greeting alone on stdout, the greeting page's URL on stderr.
