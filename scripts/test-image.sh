@@ -131,7 +131,8 @@ for s in ss: print(s.getsockname()[1])' "$1"
 # run_case NAME [ENGINE RUN FLAGS...]: starts the image, probes it, greets
 # through every listener, and stops it with SIGTERM while a stream is open.
 run_case() {
-  local name=$1 ports addr http i pid uid started took code publish
+  local name=$1 ports addr i pid uid started took code publish
+  local http # trim:http
   shift
   mapfile -t ports < <(free_ports 2)
   addr=127.0.0.1:${ports[0]}

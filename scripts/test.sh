@@ -11,12 +11,13 @@
 # (scripts/test-add-rpc.sh), the docs' links and flags
 # (scripts/check-docs.sh),
 # end-to-end runs of the real binaries and of greeter-server with real peers
-# (scripts/test-peers.sh), greeter-server's page in headless Chromium
-# (scripts/test-browser.sh), every protocol through HAProxy
-# (scripts/test-proxy.sh), three replicas on network hosts (namespaces)
+# (scripts/test-peers.sh), three replicas on network hosts (namespaces)
 # that are cut off, crashed and restarted (scripts/test-fleet.sh), the
 # container image run for real (scripts/test-image.sh), and one short round
 # of the benchmarks. Stops at the first failing step.
+# It also runs greeter-server's page in headless Chromium # trim:http
+# (scripts/test-browser.sh) and every protocol through HAProxy # trim:http
+# (scripts/test-proxy.sh). # trim:http
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,7 +28,8 @@ cd "$root"
 # building everything else the same way compiles the dependencies once
 # instead of twice.
 export GOFLAGS="${GOFLAGS:+$GOFLAGS }-trimpath"
-modules=(greeter-api greeter-server greeter-client greeter-server/deploy greeter-server/test/browser scripts/tools)
+modules=(greeter-api greeter-server greeter-client greeter-server/deploy scripts/tools)
+modules+=(greeter-server/test/browser) # trim:http
 
 # step NAME COMMAND...: runs one named step and says how long it took, so
 # that slow steps show up in every run's log.
@@ -71,31 +73,34 @@ step "go.mod files are tidy and every module type-checks with GOWORK=off" script
 step "release workflow and outside use (go get, go install @tag)" scripts/test-release.sh
 step "rename: a clone renamed (module path and API) passes buf, the tidy check and its unit tests (scripts/test-rename.sh)" \
   scripts/test-rename.sh
-step "trim: clones without helloworld, http and tracing build and pass their checks (scripts/test-trim.sh)" scripts/test-trim.sh
+step "trim: clones without each optional part build and pass their checks (scripts/test-trim.sh)" scripts/test-trim.sh
 step "add an RPC: docs/adding-an-rpc.md executed on a clone (scripts/test-add-rpc.sh)" scripts/test-add-rpc.sh
 step "docs: links, anchors and every flag documented (scripts/check-docs.sh)" scripts/check-docs.sh
 
 # run_sh_greets: scripts/run.sh starts the server and greets through the
-# client: the greeting alone on stdout, the greeting page's URL on stderr.
-# Both listeners take free ports: the defaults may be in use here.
+# client: the greeting alone on stdout. The listeners take free ports: the
+# defaults may be in use here.
+# The greeting page's URL is on stderr. # trim:http
 run_sh_greets() {
-  local out page err status=0
+  local out err status=0 vars=(GREETER_SERVER_ADDR=127.0.0.1:0)
+  local page # trim:http
+  vars+=(GREETER_SERVER_HTTP_ADDR=127.0.0.1:0) # trim:http
   err=$(mktemp)
-  out=$(GREETER_SERVER_ADDR=127.0.0.1:0 GREETER_SERVER_HTTP_ADDR=127.0.0.1:0 scripts/run.sh end-to-end 2>"$err") || status=$?
+  out=$(env "${vars[@]}" scripts/run.sh end-to-end 2>"$err") || status=$?
   cat "$err" >&2
-  page=$(sed -n 's/^the greeting page: //p' "$err")
+  page=$(sed -n 's/^the greeting page: //p' "$err") # trim:http
   rm -f "$err"
   ((status == 0)) || return "$status"
   [[ $out == "Hello, end-to-end!" ]] || { echo "scripts/run.sh printed \"$out\", want \"Hello, end-to-end!\"" >&2; return 1; }
-  [[ $page == http://127.0.0.1:*/ ]] || { echo "scripts/run.sh named the greeting page \"$page\" on stderr, want http://127.0.0.1:PORT/" >&2; return 1; }
+  [[ $page == http://127.0.0.1:*/ ]] || { echo "scripts/run.sh named the greeting page \"$page\" on stderr, want http://127.0.0.1:PORT/" >&2; return 1; } # trim:http
 }
 step "end to end: scripts/run.sh" run_sh_greets
 
 step "end to end: greeter-client against greeter-server" scripts/test-client-e2e.sh
 
-step "browser: the greeting page in headless Chromium (scripts/test-browser.sh)" scripts/test-browser.sh
+step "browser: the greeting page in headless Chromium (scripts/test-browser.sh)" scripts/test-browser.sh # trim:http
 
-step "proxy: every protocol through HAProxy pooling its upstream connections (scripts/test-proxy.sh)" scripts/test-proxy.sh
+step "proxy: every protocol through HAProxy pooling its upstream connections (scripts/test-proxy.sh)" scripts/test-proxy.sh # trim:http
 
 step "fleet: a silent replica, a crash and a rolling restart on network hosts (scripts/test-fleet.sh)" \
   scripts/test-fleet.sh
