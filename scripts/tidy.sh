@@ -8,12 +8,17 @@
 #
 # greeter-server and greeter-client require greeter-api at a version that may
 # exist only as a tag in this repository (not yet on the module proxy), or not
-# at all yet (the next release, cut from this tree). The script packs that
-# version into a throwaway file-based module proxy, from its tag
-# greeter-api/VERSION when there is one and from this tree otherwise, and
-# works in a throwaway module cache, so ~/go/pkg/mod never sees a stand-in.
-# A version packed from the tree has no release to match, so its go.sum lines
-# are dropped; a tagged version's lines are the published hashes and stay.
+# at all yet (the next release, cut from this tree):
+#   - a version with no tag is this tree's greeter-api: tidy works on a copy
+#     of go.mod (go mod tidy -modfile) that replaces greeter-api with this
+#     tree's directory, then drops the replacement. A version from the tree
+#     has no release to match, so it has no go.sum lines.
+#   - a tagged version (greeter-api/VERSION) is packed from its tag into a
+#     throwaway file-based module proxy and tidied in a throwaway module
+#     cache, so ~/go/pkg/mod never sees a stand-in for a published version;
+#     its go.sum lines are the published hashes and stay.
+# Everything else comes from the local module cache (and the proxy), so a
+# second run unpacks nothing again.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -37,55 +42,60 @@ for dir in "$@"; do
   dir=${dir%/}
   cd "$root/$dir"
   version=$(go -C "$root/scripts/tools" tool gomod "$root/$dir/go.mod" require "$api")
-  # Modules already in the local cache come from it, the rest from the proxy.
-  proxy="file://$modcache/cache/download,$(go env GOPROXY)"
-  from_tree=false
+  # Tidy works on copies of go.mod and go.sum, which replace the module's
+  # own when they differ (or, with --check, are compared with them).
+  work=$tmp/$dir
+  mkdir -p "$work"
+  cp go.mod "$work/go.mod"
+  cat go.sum >"$work/go.sum" 2>/dev/null || : >"$work/go.sum"
+  cache=$modcache proxy=$(go env GOPROXY) from=
   if [[ -n $version ]]; then
     if git -C "$root" rev-parse -q --verify "refs/tags/greeter-api/$version" >/dev/null; then
+      from="its tag"
       go -C "$root/scripts/tools" run ./modproxy -dir "$tmp/proxy" -git "$root" "$api@$version=greeter-api"
+      # Modules already in the local cache come from it, the rest from the
+      # proxy.
+      cache=$tmp/modcache proxy="file://$tmp/proxy,file://$modcache/cache/download,$proxy"
     else
-      from_tree=true
-      go -C "$root/scripts/tools" run ./modproxy -dir "$tmp/proxy" "$api@$version=$root/greeter-api"
+      from="this tree"
+      go mod edit -replace="$api=$root/greeter-api" "$work/go.mod"
     fi
-    proxy="file://$tmp/proxy,$proxy"
   fi
   gomod() {
-    GOWORK=off GOFLAGS=-mod=mod GONOSUMDB="$api" GOMODCACHE="$tmp/modcache" GOPROXY="$proxy" \
+    GOWORK=off GOFLAGS="-mod=mod -modfile=$work/go.mod" GONOSUMDB="$api" GOMODCACHE="$cache" GOPROXY="$proxy" \
       go "$@" 2> >(grep -v '^go: downloading' >&2)
   }
 
-  if $check; then
-    cp go.mod "$tmp/go.mod.orig"
-    cat go.sum > "$tmp/go.sum.orig" 2>/dev/null || : > "$tmp/go.sum.orig"
-  fi
   gomod mod tidy
   # A module of tools alone (scripts/tools/lint) has no packages to build;
   # its tool is built where it is used.
   if $check && [[ -n $(gomod list ./... 2>/dev/null) ]]; then
-    echo "build $dir with GOWORK=off${version:+ (greeter-api $version from $($from_tree && echo "this tree" || echo "its tag"))}"
+    echo "build $dir with GOWORK=off${version:+ (greeter-api $version from $from)}"
     # Type-check every package and its tests (go vet compiles what they
     # import, but links nothing): running is scripts/test.sh's job, in the
-    # workspace. -trimpath keeps the throwaway module cache's directory out of
-    # the build cache's keys, so the dependencies compiled here are found in
-    # the build cache on the next run instead of being compiled again.
+    # workspace. -trimpath keeps the module cache's directory out of the
+    # build cache's keys, so the dependencies compiled here are found in the
+    # build cache on the next run instead of being compiled again.
     if ! out=$(gomod vet -trimpath ./... 2>&1); then
       echo "$out" >&2
       failed=1
     fi
   fi
-  if $from_tree; then
-    grep -v "^$api " go.sum > "$tmp/go.sum" || true
-    cat "$tmp/go.sum" > go.sum
+  if [[ $from == "this tree" ]]; then
+    go mod edit -dropreplace="$api" "$work/go.mod"
   fi
-  [[ -s go.sum ]] || rm -f go.sum
   if $check; then
-    if ! diff -u "$tmp/go.mod.orig" go.mod || ! diff -u "$tmp/go.sum.orig" <(cat go.sum 2>/dev/null); then
+    if ! diff -u go.mod "$work/go.mod" || ! diff -u <(cat go.sum 2>/dev/null) "$work/go.sum"; then
       echo "$dir: go.mod or go.sum is not tidy; run scripts/tidy.sh $dir" >&2
       failed=1
     fi
-    cp "$tmp/go.mod.orig" go.mod
-    if [[ -s $tmp/go.sum.orig ]]; then cp "$tmp/go.sum.orig" go.sum; else rm -f go.sum; fi
   else
+    cmp -s go.mod "$work/go.mod" || cp "$work/go.mod" go.mod
+    if [[ -s $work/go.sum ]]; then
+      cmp -s go.sum "$work/go.sum" || cp "$work/go.sum" go.sum
+    else
+      rm -f go.sum
+    fi
     echo "tidied $dir"
   fi
 done
