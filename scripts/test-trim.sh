@@ -19,10 +19,10 @@
 #     greeter-client/internal/... and greeter-server/deploy (not the system
 #     tests under */test, which take minutes).
 # Each part alone, in a clone of its own: the scripts pass shellcheck, and
-# every package of every module builds and vets, tests included.
+# every package of every module type-checks and vets, tests included.
 #
-# With --full, each part alone also passes its unit tests, and every clone
-# passes scripts/lint.sh (golangci-lint).
+# With --full, each part alone also builds (links its programs) and passes
+# its unit tests, and every clone passes scripts/lint.sh (golangci-lint).
 #
 # Builds and tests run with -trimpath, so the clones share the build cache
 # with each other and with the repository: only what a trim changed is
@@ -105,17 +105,22 @@ modules() {
   done)
 }
 
-# build_and_vet DIR: every package of every module, tests included: the
-# workspace's modules in one go command each for build and vet, then those
-# outside it (scripts/tools has a workspace of its own).
+# build_and_vet DIR [vet]: every package of every module, tests included:
+# the workspace's modules in one go command each for build and vet, then
+# those outside it (scripts/tools has a workspace of its own). With "vet",
+# go vet alone: it type-checks every package and its tests and compiles
+# what they import, but links nothing.
 build_and_vet() {
-  local dir=$1 mod ws=() other=()
+  local dir=$1 mod ws=() other=() cmds=(build vet) cmd
+  [[ ${2:-} != vet ]] || cmds=(vet)
   for mod in $(modules "$dir"); do
     if grep -q "^[[:space:]]*\./$mod\b" "$dir/go.work"; then ws+=("./$mod/..."); else other+=("$mod"); fi
   done
-  (cd "$dir" && go build -trimpath "${ws[@]}" && go vet -trimpath "${ws[@]}") || fail "go build or vet failed (${dir##*/})"
-  for mod in "${other[@]}"; do
-    (go -C "$dir/$mod" build -trimpath ./... && go -C "$dir/$mod" vet -trimpath ./...) || fail "go build or vet failed in $mod (${dir##*/})"
+  for cmd in "${cmds[@]}"; do
+    (cd "$dir" && go "$cmd" -trimpath "${ws[@]}") || fail "go $cmd failed (${dir##*/})"
+    for mod in "${other[@]}"; do
+      go -C "$dir/$mod" "$cmd" -trimpath ./... || fail "go $cmd failed in $mod (${dir##*/})"
+    done
   done
 }
 
@@ -136,10 +141,12 @@ alone() {
   clone "$part"
   trim "$tmp/$part" "$part"
   "$tmp/$part/scripts/shellcheck.sh" >/dev/null || fail "shellcheck failed with $part trimmed"
-  build_and_vet "$tmp/$part"
   if $full; then
+    build_and_vet "$tmp/$part"
     unit_tests "$tmp/$part"
     "$tmp/$part/scripts/lint.sh" || fail "golangci-lint failed with $part trimmed"
+  else
+    build_and_vet "$tmp/$part" vet
   fi
 }
 
@@ -211,7 +218,7 @@ if $full; then
   "$all/scripts/lint.sh" || fail "golangci-lint failed in the trimmed clone"
 fi
 
-say "each part alone (${parts[*]}): scripts/trim.sh PART, build and vet"
+say "each part alone (${parts[*]}): scripts/trim.sh PART, shellcheck and vet"
 if $full; then
   for part in "${parts[@]}"; do
     say "$part alone"
