@@ -140,7 +140,7 @@ alone() {
   local part=$1
   clone "$part"
   trim "$tmp/$part" "$part"
-  "$tmp/$part/scripts/shellcheck.sh" >/dev/null || fail "shellcheck failed with $part trimmed"
+  "$tmp/$part/scripts/shellcheck.sh" >/dev/null 2>&1 || fail "shellcheck failed with $part trimmed"
   if $full; then
     build_and_vet "$tmp/$part"
     unit_tests "$tmp/$part"
