@@ -27,6 +27,10 @@ func TestMain(m *testing.M) {
 		fmt.Println("skipping the system tests, which build and run the real programs: -short")
 		os.Exit(0)
 	}
+	// The binaries are built here, outside the test binary, where go test's
+	// result cache cannot see them: run these tests with -count=1 (as
+	// scripts/test.sh does), or a change to either program alone may find
+	// an old result cached.
 	dir, err := os.MkdirTemp("", "greeter-client-test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

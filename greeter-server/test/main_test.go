@@ -34,6 +34,10 @@ func TestMain(m *testing.M) {
 		fmt.Println("skipping the system tests, which build and run the real programs: -short")
 		os.Exit(0)
 	}
+	// The binary is built here, outside the test binary, where go test's
+	// result cache cannot see it: run these tests with -count=1 (as
+	// scripts/test.sh does), or a change to greeter-server alone may find
+	// an old result cached.
 	dir, err := os.MkdirTemp("", "greeter-server-test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
