@@ -104,12 +104,20 @@ type CallError struct {
 	Method string
 	Addr   string
 	Err    error
+	// ServerDeadline is set when the status is DeadlineExceeded but the
+	// client's own deadline (--timeout) had not passed: the server ended
+	// the call at a limit of its own, and raising --timeout would not help.
+	ServerDeadline bool
 }
 
 func (e *CallError) Error() string {
 	st, _ := status.FromError(e.Err)
 	msg := fmt.Sprintf("%s on %s failed: %s (%s)", e.Method, e.Addr, strings.TrimSpace(st.Message()), st.Code())
-	if hint := hints[st.Code()]; hint != "" {
+	hint := hints[st.Code()]
+	if st.Code() == codes.DeadlineExceeded && e.ServerDeadline {
+		hint = "the server ended the call at a time limit of its own, before --timeout: raising --timeout will not help"
+	}
+	if hint != "" {
 		msg += "; " + hint
 	}
 	return msg

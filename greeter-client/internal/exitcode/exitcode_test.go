@@ -50,6 +50,27 @@ func TestCallErrorMessage(t *testing.T) {
 	}
 }
 
+// TestCallErrorServerDeadline checks that a DeadlineExceeded the server
+// sent before the client's own deadline does not tell the user to raise
+// --timeout.
+func TestCallErrorServerDeadline(t *testing.T) {
+	t.Parallel()
+	err := &exitcode.CallError{Method: "greeter.v1.GreeterService/SayHelloStream", Addr: "h:1", ServerDeadline: true,
+		Err: status.Error(codes.DeadlineExceeded, "the call was open longer than the server allows (20m0s)")}
+	got := err.Error()
+	if strings.Contains(got, "raise it") {
+		t.Errorf("CallError = %q, want no advice to raise --timeout", got)
+	}
+	for _, want := range []string{"open longer than the server allows", "a time limit of its own", "will not help"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("CallError = %q, want it to contain %q", got, want)
+		}
+	}
+	if code := exitcode.Code(err); code != 68 {
+		t.Errorf("Code = %d, want 68 (DeadlineExceeded)", code)
+	}
+}
+
 func TestCallErrorAuthHints(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -6,6 +6,7 @@ package rpc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -98,6 +99,9 @@ func start(ctx context.Context, f *conn.Factory, errOut io.Writer, method string
 // prints the --verbose report, and returns the error to hand to root.
 func (c *Call) End(err error) error {
 	elapsed := time.Since(c.start)
+	// Whether the call's own deadline had passed, asked before cancel
+	// makes every context done.
+	localDeadline := errors.Is(c.Ctx.Err(), context.DeadlineExceeded)
 	c.cancel()
 	st, isStatus := status.FromError(err)
 	if c.f.Options.Verbose {
@@ -105,13 +109,31 @@ func (c *Call) End(err error) error {
 		printMD(c.errOut, "< trailer ", c.trailer)
 		fmt.Fprintf(c.errOut, "< status %s in %s\n", st.Code(), elapsed.Round(time.Microsecond))
 	}
+	if !isStatus {
+		return err
+	}
+	err = Err(c.f, c.method, err)
+	if cerr, ok := err.(*exitcode.CallError); ok && st.Code() == codes.DeadlineExceeded {
+		cerr.ServerDeadline = !localDeadline
+	}
+	return err
+}
+
+// Err turns err, returned by a call of method (such as
+// "greeter.v1.GreeterService/SayHello") on a connection of f, into the error
+// to hand to root: a *exitcode.ConnectError when the call failed because no
+// connection of f ever connected, else a *exitcode.CallError that names the
+// method and the server. Errors that are not gRPC statuses are returned as
+// they are.
+func Err(f *conn.Factory, method string, err error) error {
+	st, isStatus := status.FromError(err)
 	if err == nil || !isStatus {
 		return err
 	}
-	if st.Code() == codes.Unavailable && !c.f.Connected() {
-		return &exitcode.ConnectError{Addr: c.f.Options.Addr, Err: dialCause(st.Message())}
+	if st.Code() == codes.Unavailable && !f.Connected() {
+		return &exitcode.ConnectError{Addr: f.Options.Addr, Err: dialCause(st.Message())}
 	}
-	return &exitcode.CallError{Method: c.method, Addr: c.f.Options.Addr, Err: err}
+	return &exitcode.CallError{Method: strings.TrimPrefix(method, "/"), Addr: f.Options.Addr, Err: err}
 }
 
 // dialCause trims grpc's wrapping of a dial error down to its cause, such as

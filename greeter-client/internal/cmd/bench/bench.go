@@ -22,6 +22,7 @@ import (
 	"github.com/greeter-go/greeter/greeter-client/internal/exitcode"
 	"github.com/greeter-go/greeter/greeter-client/internal/greeter"
 	"github.com/greeter-go/greeter/greeter-client/internal/iostreams"
+	"github.com/greeter-go/greeter/greeter-client/internal/rpc"
 )
 
 // The methods bench can call.
@@ -78,8 +79,11 @@ significant digits), so memory does not grow with the length of the run:
 each percentile is at most 0.1% above the exact value; min, mean and max are
 exact.
 
-The report goes to stdout (one JSON object with --output json). bench exits
-with 0 when every counted call succeeded, and 1 when some failed.`,
+The report goes to stdout (one JSON object with --output json). Throughput
+counts every call; when some failed, the calls that succeeded are given
+their own rate beside it. bench exits with 0 when every counted call
+succeeded, and 1 when some failed. When no connection can be made at all,
+it measures nothing and exits as the other commands do (3).`,
 		Example: `  greeter-client bench --total 20000 --concurrency 50 --connections 4
   greeter-client bench -d 30s --rate 500 --method hello-again`,
 		Args: cobra.NoArgs,
@@ -129,13 +133,17 @@ func (o *Options) check() error {
 // invoker makes one call on one connection.
 type invoker func(ctx context.Context) error
 
-// invoker returns the invoker of --method on cc. Its request is built once,
-// so the calls measure the RPC alone.
-func (o *Options) invoker(client greeter.Client, cc *grpc.ClientConn) invoker {
-	method := client.SayHello(o.Name)
+// method returns --method of client, with its request built once, so that
+// the calls measure the RPC alone.
+func (o *Options) method(client greeter.Client) greeter.Method[greeter.Greeting] {
 	if o.Method == MethodHelloAgain {
-		method = client.SayHelloAgain(o.Name)
+		return client.SayHelloAgain(o.Name)
 	}
+	return client.SayHello(o.Name)
+}
+
+// invoker returns the invoker of method on cc.
+func invokerOf(method greeter.Method[greeter.Greeting], cc *grpc.ClientConn) invoker {
 	return func(ctx context.Context) error { _, err := method.Call(ctx, cc); return err }
 }
 
@@ -153,6 +161,7 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	ctx = metadata.NewOutgoingContext(ctx, md)
+	method := opts.method(client)
 	calls := make([]invoker, opts.Connections)
 	for i := range calls {
 		cc, err := opts.Factory.NewConn(ctx)
@@ -160,7 +169,19 @@ func Run(ctx context.Context, opts *Options) error {
 			return err
 		}
 		defer cc.Close()
-		calls[i] = opts.invoker(client, cc)
+		calls[i] = invokerOf(method, cc)
+	}
+	// A connection that failed at once (refused, no route to the host)
+	// leaves every call failing in microseconds: measuring them would
+	// report a throughput no server gave. One call says why, and bench
+	// exits as any other command would (3: cannot connect).
+	if !opts.Factory.Connected() {
+		cctx, cancel := context.WithTimeout(ctx, opts.Factory.Options.Timeout)
+		err := calls[0](cctx)
+		cancel()
+		if err != nil {
+			return rpc.Err(opts.Factory, method.Name, err)
+		}
 	}
 
 	if opts.Warmup > 0 {

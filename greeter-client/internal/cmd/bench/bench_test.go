@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/greeter-go/greeter/greeter-client/internal/cmd/bench"
 	"github.com/greeter-go/greeter/greeter-client/internal/conn"
+	"github.com/greeter-go/greeter/greeter-client/internal/exitcode"
 	"github.com/greeter-go/greeter/greeter-client/internal/greeter"
 	"github.com/greeter-go/greeter/greeter-client/internal/greetertest"
 	"github.com/greeter-go/greeter/greeter-client/internal/iostreams"
@@ -156,6 +158,7 @@ func TestRunJSONErrorsAndRate(t *testing.T) {
 		Failed      int            `json:"failed"`
 		StatusCodes map[string]int `json:"status_codes"`
 		Latency     map[string]float64
+		OKRate      *float64 `json:"ok_calls_per_second"`
 	}
 	if err := json.Unmarshal([]byte(out.String()), &report); err != nil {
 		t.Fatalf("bench --output json printed %q: %v", out, err)
@@ -165,6 +168,45 @@ func TestRunJSONErrorsAndRate(t *testing.T) {
 	}
 	if _, ok := report.Latency["p99_9_ms"]; !ok {
 		t.Errorf("bench report latency %v, want p99_9_ms", report.Latency)
+	}
+	if report.OKRate == nil || *report.OKRate != 0 {
+		t.Errorf("bench report ok_calls_per_second = %v, want 0 when every call failed", report.OKRate)
+	}
+}
+
+// TestRunFailuresHaveTheirOwnRate checks that a text report whose calls
+// failed gives the rate of those that succeeded beside the rate of all.
+func TestRunFailuresHaveTheirOwnRate(t *testing.T) {
+	t.Parallel()
+	opts, out := newOptions(t, "text")
+	opts.Name, opts.Warmup = badName, 0
+	if err := bench.Run(context.Background(), opts); err == nil {
+		t.Fatalf("bench with a bad name succeeded, want it to fail")
+	}
+	if !strings.Contains(out.String(), " calls/s (0.0 calls/s succeeded)") {
+		t.Errorf("bench report %q, want a throughput line that says none succeeded", out)
+	}
+}
+
+// TestRunUnreachable checks that bench against an address where nothing
+// listens measures nothing (every call would fail in microseconds, a rate
+// no server gave) and fails as the other commands do: exit code 3.
+func TestRunUnreachable(t *testing.T) {
+	t.Parallel()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	lis.Close()
+	opts, out := newOptions(t, "text")
+	opts.Factory = &conn.Factory{Options: conn.Options{Addr: addr, Timeout: 5 * time.Second, ConnectTimeout: 5 * time.Second, Output: "text", API: greeter.APIGreeterV1}}
+	err = bench.Run(context.Background(), opts)
+	if code := exitcode.Code(err); code != exitcode.Connect {
+		t.Errorf("bench against %s: %v (exit %d), want exit %d (cannot connect)", addr, err, code, exitcode.Connect)
+	}
+	if out.Len() != 0 {
+		t.Errorf("bench against %s printed a report %q, want none", addr, out)
 	}
 }
 

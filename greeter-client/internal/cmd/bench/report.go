@@ -120,6 +120,14 @@ func (r *result) throughput() float64 {
 	return float64(r.calls()) / r.elapsed.Seconds()
 }
 
+// okThroughput is the rate of the calls that succeeded.
+func (r *result) okThroughput() float64 {
+	if r.elapsed <= 0 {
+		return 0
+	}
+	return float64(r.codes[codes.OK]) / r.elapsed.Seconds()
+}
+
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func (r *result) print(opts *Options) error {
@@ -132,7 +140,11 @@ func (r *result) print(opts *Options) error {
 	fmt.Fprintf(w, "  Calls:        %d, %d failed (%d warm-up calls not counted)\n", r.calls(), r.failed(), opts.Warmup)
 	fmt.Fprintf(w, "  Workers:      %d on %d connection(s)\n", opts.Concurrency, opts.Connections)
 	fmt.Fprintf(w, "  Duration:     %s\n", r.elapsed.Round(time.Millisecond))
-	fmt.Fprintf(w, "  Throughput:   %.1f calls/s\n", r.throughput())
+	if r.failed() > 0 {
+		fmt.Fprintf(w, "  Throughput:   %.1f calls/s (%.1f calls/s succeeded)\n", r.throughput(), r.okThroughput())
+	} else {
+		fmt.Fprintf(w, "  Throughput:   %.1f calls/s\n", r.throughput())
+	}
 	if r.rate > 0 {
 		fmt.Fprintf(w, "  Rate:         %s\n", r.schedule())
 	}
@@ -205,7 +217,7 @@ func (r *result) printJSON(opts *Options) error {
 	report := map[string]any{
 		"method": opts.Method, "calls": r.calls(), "failed": r.failed(),
 		"warmup_calls": opts.Warmup, "concurrency": opts.Concurrency, "connections": opts.Connections,
-		"duration_s": r.elapsed.Seconds(), "calls_per_second": r.throughput(),
+		"duration_s": r.elapsed.Seconds(), "calls_per_second": r.throughput(), "ok_calls_per_second": r.okThroughput(),
 		"latency": lat, "histogram": hist, "status_codes": byCode,
 	}
 	if r.rate > 0 {

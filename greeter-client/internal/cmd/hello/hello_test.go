@@ -2,12 +2,15 @@ package hello_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
 
@@ -21,7 +24,14 @@ type greeter struct {
 	greeterv1.UnimplementedGreeterServiceServer
 }
 
-func (greeter) SayHello(_ context.Context, req *greeterv1.SayHelloRequest) (*greeterv1.SayHelloResponse, error) {
+func (greeter) SayHello(ctx context.Context, req *greeterv1.SayHelloRequest) (*greeterv1.SayHelloResponse, error) {
+	switch req.GetName() {
+	case "slow": // answers after the client's deadline
+		<-ctx.Done()
+		return nil, ctx.Err()
+	case "cut": // a server's own time limit, as greeter-server's for long calls
+		return nil, status.Error(codes.DeadlineExceeded, "the call was open longer than the server allows (1s)")
+	}
 	return &greeterv1.SayHelloResponse{Message: "Hello, " + req.GetName() + "!"}, nil
 }
 
@@ -98,5 +108,32 @@ func TestRunUnreachable(t *testing.T) {
 	}
 	if stdout.Len() != 0 {
 		t.Errorf("stdout = %q, want nothing on failure", stdout.String())
+	}
+}
+
+// TestRunDeadlineHint checks who a DeadlineExceeded blames: --timeout when
+// the client's own deadline passed, the server's limit when the server
+// ended the call first.
+func TestRunDeadlineHint(t *testing.T) {
+	t.Parallel()
+	addr := startServer(t)
+	tests := []struct {
+		name, want, notWant string
+	}{
+		{name: "slow", want: "raise it", notWant: "a time limit of its own"},
+		{name: "cut", want: "the server ended the call at a time limit of its own", notWant: "raise it"},
+	}
+	for _, tt := range tests {
+		ios, _, _, _ := iostreams.Test()
+		f := &conn.Factory{Options: conn.Options{Addr: addr, Timeout: 300 * time.Millisecond, ConnectTimeout: 5 * time.Second}}
+		err := hello.Run(context.Background(), &hello.Options{IO: ios, Factory: f, Name: tt.name})
+		f.Close()
+		if status.Code(errors.Unwrap(err)) != codes.DeadlineExceeded {
+			t.Errorf("hello --name %s: %v, want DeadlineExceeded", tt.name, err)
+			continue
+		}
+		if msg := err.Error(); !strings.Contains(msg, tt.want) || strings.Contains(msg, tt.notWant) {
+			t.Errorf("hello --name %s: %q, want %q and not %q", tt.name, msg, tt.want, tt.notWant)
+		}
 	}
 }
