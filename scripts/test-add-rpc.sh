@@ -9,10 +9,12 @@
 # help goldens' -update), and checks the result as scripts/test.sh would:
 # buf lint, buf format, buf breaking (adding a method breaks nothing), the
 # generated-code check, gofmt, go vet of both programs, the unit tests of
-# every package the change reaches, and greeter-client goodbye against the
-# real greeter-server. It fails if the patch no longer applies (rewrite it
-# from a clone where the walkthrough was done by hand: see the document) or
-# if it edits more than max_files files. Run by scripts/test.sh.
+# both programs (internal/...) and of greeter-server/deploy (whose manifests
+# and example policies are checked against every method in proto/), and
+# greeter-client goodbye against the real greeter-server. It fails if the
+# patch no longer applies (rewrite it from a clone where the walkthrough was
+# done by hand: see the document) or if it edits more than max_files files.
+# Run by scripts/test.sh.
 set -euo pipefail
 
 # The most files the walkthrough may edit by hand (generated code and
@@ -59,8 +61,10 @@ unformatted=$(gofmt -l greeter-server greeter-client)
 echo "==> go vet and unit tests"
 go -C greeter-server vet -trimpath ./...
 go -C greeter-client vet -trimpath ./...
-go -C greeter-server test -trimpath ./internal/greeting ./internal/service
+go -C greeter-server test -trimpath ./internal/...
 go -C greeter-client test -trimpath ./internal/...
+# The manifests' and example policies' tests read every method in proto/.
+go -C greeter-server/deploy test -trimpath ./...
 
 echo "==> greeter-client goodbye against the real greeter-server"
 # shellcheck source=lib-server.sh

@@ -38,7 +38,9 @@
 #   - the renamed greeter-server, started without the variable, runs with
 #     GRPC_GO_EXPERIMENTAL_CONTROL_BUFFER_THROTTLE_LIMIT=100 in its
 #     environment from its exec on (/proc/PID/environ), which is the only
-#     way grpc-go can have read it; the renamed greeter-client greets it
+#     way grpc-go can have read it, and its system test
+#     TestGRPCLimitsSetBeforeGRPC, which checks that for the clone's own
+#     module path, passes; the renamed greeter-client greets it
 #     with --api acme.greeter.v1, its health reports the renamed service
 #     SERVING, and --api with the old name is a usage error.
 # Builds and tests use -trimpath, so that the clone's directory, new on every
@@ -216,7 +218,10 @@ go -C greeter-server/deploy test -trimpath ./...
 go -C greeter-server test -trimpath ./internal/...
 go -C greeter-client test -trimpath ./internal/...
 
-echo "==> the renamed server sets grpc-go's limits before grpc-go reads them, and the renamed client greets it"
+echo "==> the renamed server sets grpc-go's limits before grpc-go reads them (its system test), and the renamed client greets it"
+# The one system test that depends on the module path: the order in which
+# Go initializes the binary's packages (see internal/grpcenv).
+go -C greeter-server test -trimpath -count=1 -v -run '^TestGRPCLimitsSetBeforeGRPC$' ./test | grep -E '^(--- |ok|FAIL)'
 go -C greeter-server build -trimpath -o "$tmp/greeter-server" ./cmd/greeter-server
 go -C greeter-client build -trimpath -o "$tmp/greeter-client" ./cmd/greeter-client
 server_args=(--addr 127.0.0.1:0)

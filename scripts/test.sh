@@ -55,6 +55,15 @@ step() {
 }
 test_start=$SECONDS
 
+# From empty caches, the workspace's modules are downloaded while buf is
+# built (which downloads its own first): go list loads every package the
+# workspace's tests need, so go vet below finds them in the module cache.
+# Measured side by side from empty caches on 2 cores (2026-12-03): buf lint
+# and go vet took 318 s with it, 404 s without.
+go list -e -deps -test "${workspace[@]}" >/dev/null 2>&1 &
+prefetch=$!
+trap 'kill "$prefetch" 2>/dev/null || true' EXIT
+
 step "buf lint" scripts/buf lint
 step "buf format" scripts/buf format --diff --exit-code
 step "buf breaking against the last released API (proto/released-api.binpb)" \
@@ -72,6 +81,7 @@ fi
 step "shellcheck over scripts/ (scripts/shellcheck.sh)" scripts/shellcheck.sh
 step "actionlint over .github/workflows (scripts/actionlint.sh)" scripts/actionlint.sh
 
+wait "$prefetch" || true # go vet reports whatever it could not load
 step "go vet (the workspace)" go vet "${workspace[@]}"
 # -count=1: the system tests (*/test) run programs they build themselves,
 # which go test's result cache cannot see; a cached result could hide a

@@ -5,10 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/greeter-go/greeter/greeter-server/internal/testproc"
 	"net"
 	"os"
 	"os/exec"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,6 +18,8 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+
+	"github.com/greeter-go/greeter/greeter-server/internal/testproc"
 )
 
 var floodMemory = flag.Int("flood.mib", 0, "the most a flood may grow greeter-server's RSS, in MiB (default: 64, or 256 under the race detector)")
@@ -246,12 +249,21 @@ func errString(err error) string {
 	}
 }
 
-// TestGRPCLimitsSetBeforeGRPC checks that the binary sets grpc-go's
-// environment-only limits (internal/grpcenv) before grpc-go reads its
-// environment: the runtime's initialization trace must list grpcenv before
-// grpc-go's envconfig package, and grpcenv must be there at all.
+// TestGRPCLimitsSetBeforeGRPC checks that grpc-go reads the
+// environment-only limits the binary sets (internal/grpcenv), whatever the
+// module path. The runtime's initialization trace shows the order: under a
+// path that sorts before grpc-go's envconfig package (this repository's
+// github.com/...), grpcenv must initialize first, once; under one that sorts
+// after (a renamed copy, such as zoo.example/...), the binary must start
+// itself again, so the trace shows envconfig twice, and the running
+// server's environment from its exec on (/proc/PID/environ) must hold the
+// variable, since that is what the second envconfig read.
 func TestGRPCLimitsSetBeforeGRPC(t *testing.T) {
 	t.Parallel()
+	const variable = "GRPC_GO_EXPERIMENTAL_CONTROL_BUFFER_THROTTLE_LIMIT"
+	if v, set := os.LookupEnv(variable); set {
+		t.Skipf("this environment sets %s=%s, which the binary leaves alone", variable, v)
+	}
 	cmd := exec.Command(serverBin, "--version")
 	cmd.Env = append(testproc.EnvironWithoutGreeter(), "GODEBUG=inittrace=1")
 	out, err := cmd.CombinedOutput()
@@ -259,9 +271,31 @@ func TestGRPCLimitsSetBeforeGRPC(t *testing.T) {
 		t.Fatalf("greeter-server --version: %v: %s", err, out)
 	}
 	trace := string(out)
-	grpcenv := strings.Index(trace, "init github.com/greeter-go/greeter/greeter-server/internal/grpcenv ")
-	envconfig := strings.Index(trace, "init google.golang.org/grpc/internal/envconfig ")
-	if grpcenv < 0 || envconfig < 0 || grpcenv > envconfig {
-		t.Errorf("greeter-server initializes internal/grpcenv at offset %d and grpc-go's envconfig at %d of its init trace, want grpcenv first:\n%s", grpcenv, envconfig, trace)
+	// This package's path names the module the binary was built from.
+	module := strings.TrimSuffix(reflect.TypeFor[server]().PkgPath(), "/greeter-server/test")
+	grpcenvPath := module + "/greeter-server/internal/grpcenv"
+	const envconfigPath = "google.golang.org/grpc/internal/envconfig"
+	grpcenv := strings.Index(trace, "init "+grpcenvPath+" ")
+	envconfig := strings.Count(trace, "init "+envconfigPath+" ")
+	first := strings.Index(trace, "init "+envconfigPath+" ")
+	switch {
+	case grpcenvPath < envconfigPath:
+		if grpcenv < 0 || envconfig != 1 || grpcenv > first {
+			t.Errorf("greeter-server (%s sorts before grpc-go) initializes internal/grpcenv at offset %d and grpc-go's envconfig %d time(s), first at %d, want grpcenv first and one process:\n%s",
+				module, grpcenv, envconfig, first, trace)
+		}
+	default:
+		if envconfig != 2 {
+			t.Fatalf("greeter-server (%s sorts after grpc-go) initialized grpc-go's envconfig %d time(s), want 2: it must start itself again with %s set:\n%s",
+				module, envconfig, variable, trace)
+		}
+		environ := fmt.Sprintf("/proc/%d/environ", startServer(t).Cmd.Process.Pid)
+		b, err := os.ReadFile(environ)
+		if err != nil {
+			t.Skipf("the restart happened, but this system cannot show a process's environment (%v)", err)
+		}
+		if !slices.Contains(strings.Split(string(b), "\x00"), variable+"=100") {
+			t.Errorf("greeter-server (%s sorts after grpc-go) runs without %s=100 in its environment: grpc-go read its default", module, variable)
+		}
 	}
 }

@@ -100,6 +100,7 @@ func TestBearerTokens(t *testing.T) {
 	good := authtest.Claims{Subject: "ann", Audience: []string{audience}}
 	with := func(f func(*authtest.Claims)) authtest.Claims { c := good; f(&c); return c }
 	rogue := authtest.NewRSAKey(t, "rogue")
+	impostor := authtest.NewRSAKey(t, iss.RSA.ID) // a published key's id on another key
 
 	accepted := map[string]string{
 		"RS256":                 iss.Token(t, iss.RSA, good),
@@ -117,6 +118,7 @@ func TestBearerTokens(t *testing.T) {
 		"alg none":              {iss.UnsignedToken(t, good), "bad_algorithm"},
 		"HS256, the public key": {iss.HMACWithPublicKey(t, iss.RSA, good), "bad_algorithm"},
 		"never published":       {iss.Token(t, rogue, good), "unknown_key"},
+		"a published key's id":  {iss.Token(t, impostor, good), "bad_signature"},
 		"garbage":               {"not.a.token", "malformed_token"},
 		"too large":             {iss.Token(t, iss.RSA, with(func(c *authtest.Claims) { c.Extra = map[string]any{"pad": strings.Repeat("p", auth.MaxTokenBytes)} })), "token_too_large"},
 	}
@@ -298,13 +300,18 @@ func TestPolicyReloadUnderLoad(t *testing.T) {
 		writeFile(t, policy, policyFor(fmt.Sprint("v", v), "ann", "bob"))
 		srv.WaitFor(t, regexp.MustCompile(fmt.Sprintf(`authorization policy reloaded" policy=v%d `, v)), 30*time.Second)
 	}
-	writeFile(t, policy, `{"name": "broken"}`)
-	srv.WaitFor(t, regexp.MustCompile(`authorization policy file is broken`), 30*time.Second)
-	if got := hello(t, conns[len(conns)-1], bob); got != codes.OK {
-		t.Errorf("bob after a broken file (v4 still in force): %v", got)
-	}
 	writeFile(t, policy, policyFor("ann-only", "ann"))
 	srv.WaitFor(t, regexp.MustCompile(`authorization policy reloaded" policy=ann-only `), 30*time.Second)
+	for i, conn := range conns {
+		if got := hello(t, conn, bob); got != codes.PermissionDenied {
+			t.Errorf("conn %d: bob under policy ann-only: %v, want PermissionDenied", i, got)
+		}
+	}
+	// A broken file keeps the last good policy, ann-only: bob stays
+	// refused, as he would not be if the server had dropped the policy
+	// (without one, every authenticated caller may call every method).
+	writeFile(t, policy, `{"name": "broken"}`)
+	srv.WaitFor(t, regexp.MustCompile(`authorization policy file is broken`), 30*time.Second)
 	stop()
 	wg.Wait()
 	if len(failures) > 0 || ok.Load() < 100 {
@@ -312,7 +319,10 @@ func TestPolicyReloadUnderLoad(t *testing.T) {
 	}
 	for i, conn := range conns {
 		if got := hello(t, conn, bob); got != codes.PermissionDenied {
-			t.Errorf("conn %d: bob under policy ann-only: %v, want PermissionDenied", i, got)
+			t.Errorf("conn %d: bob after a broken file (ann-only still in force): %v, want PermissionDenied", i, got)
+		}
+		if got := hello(t, conn, ann); got != codes.OK {
+			t.Errorf("conn %d: ann after a broken file (ann-only still in force): %v, want OK", i, got)
 		}
 	}
 }

@@ -88,8 +88,8 @@ func TestMutualTLS(t *testing.T) {
 // TestTLSRotation rotates the binary's certificate the way a Kubernetes
 // secret volume does, by swapping its ..data symlink to a new directory:
 // within the server's reload interval (10 s) new connections get the new
-// certificate, and a client calling on a connection it opened before sees
-// no failure.
+// certificate, on both listeners, and a client calling on a connection it
+// opened before sees no failure.
 func TestTLSRotation(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -185,6 +185,20 @@ func TestTLSRotation(t *testing.T) {
 	if calls.Load() == 0 || failures.Load() != 0 {
 		t.Errorf("steady client: %d of %d calls failed", failures.Load(), calls.Load())
 	}
+	// trim:http begin
+	// The HTTP listener serves from the same reloaded material.
+	for _, proto := range []string{"h2", "http/1.1"} {
+		c, err := tls.Dial("tcp", srv.HTTPAddr, &tls.Config{RootCAs: roots, NextProtos: []string{proto}})
+		if err != nil {
+			t.Errorf("HTTP listener, %s: %v", proto, err)
+			continue
+		}
+		if got := c.ConnectionState().PeerCertificates[0]; !got.Equal(b.X509) {
+			t.Errorf("HTTP listener, %s: served %q after the swap, want the new certificate", proto, got.Subject)
+		}
+		c.Close()
+	}
+	// trim:http end
 	if !strings.Contains(srv.Log(), "TLS certificate reloaded") {
 		t.Errorf("the server did not log the reload; log:\n%s", srv.Log())
 	}

@@ -3,6 +3,7 @@ package serve_test
 import (
 	"crypto/tls"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
+	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 
 	greeterv1 "github.com/greeter-go/greeter/greeter-api/greeter/v1"
@@ -305,6 +307,34 @@ func TestAuthClientCertificate(t *testing.T) {
 			t.Errorf("%s: the certificate's SayHelloStream: %v, want PermissionDenied", c.name, got)
 		}
 	}
+	// Reflection follows the policy as every other service does, which
+	// gives this certificate SayHello alone; health is open to all.
+	conn, err := grpc.NewClient(s.addr, grpc.WithTransportCredentials(credentials.NewTLS(tlsConfig)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if got := reflectionCode(t, conn); got != codes.PermissionDenied {
+		t.Errorf("the certificate's reflection call: %v, want PermissionDenied", got)
+	}
+	if _, err := healthpb.NewHealthClient(conn).Check(callCtx(t), &healthpb.HealthCheckRequest{}); err != nil {
+		t.Errorf("the certificate's health check: %v, want SERVING", err)
+	}
+}
+
+// reflectionCode lists the services through server reflection on conn and
+// returns the call's status code.
+func reflectionCode(t *testing.T, conn *grpc.ClientConn) codes.Code {
+	t.Helper()
+	stream, err := reflectionv1.NewServerReflectionClient(conn).ServerReflectionInfo(callCtx(t))
+	if err != nil {
+		return status.Code(err)
+	}
+	if err := stream.Send(&reflectionv1.ServerReflectionRequest{MessageRequest: &reflectionv1.ServerReflectionRequest_ListServices{}}); err != nil && err != io.EOF {
+		return status.Code(err)
+	}
+	_, err = stream.Recv()
+	return status.Code(err)
 }
 
 // TestNoAuthFlagsChangeNothing: without any flag, tokens are not looked

@@ -109,9 +109,10 @@ func (s *Server) newWebServer(webGRPC *grpc.Server, origins []string, tlsConfig 
 		Handler:   handler,
 		Protocols: protocols,
 		TLSConfig: tlsConfig,
-		// Slowloris: the TLS handshake, and then the request line and
-		// headers, must each arrive within the time a gRPC connection has
-		// for its handshake. The body has its own deadline (httpLimits).
+		// Slowloris: the TLS handshake, and then each HTTP/1.1 request's
+		// line and headers, must arrive within the time a gRPC connection
+		// has for its handshake (net/http's HTTP/2 server applies it to the
+		// handshake alone). The body has its own deadline (httpLimits).
 		ReadHeaderTimeout: s.lim.ConnectionTimeout,
 		IdleTimeout:       s.lim.MaxConnectionIdle,
 		// Header bytes per request, as MaxHeaderListSize on the gRPC
