@@ -130,6 +130,11 @@ func (o *Options) check() error {
 	return nil
 }
 
+// benchWindow is the flow-control window of bench's connections, per
+// stream and per connection: grpc-go's initial window, which at this size
+// or above turns its BDP estimation off.
+const benchWindow = 64 << 10
+
 // invoker makes one call on one connection.
 type invoker func(ctx context.Context) error
 
@@ -161,6 +166,14 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	ctx = metadata.NewOutgoingContext(ctx, md)
+	// bench's connections keep grpc-go's first flow-control window, 64 KiB,
+	// instead of letting grpc-go's BDP estimation grow it: a greeting is
+	// tens of bytes, so the window never holds a call back, while the
+	// estimation's PINGs cost a write and a read on most calls of a paced
+	// run (with them, bench spent 12-15% more CPU per call at --rate 2000:
+	// docs/performance.md).
+	opts.Factory.DialOptions = append(opts.Factory.DialOptions,
+		grpc.WithInitialWindowSize(benchWindow), grpc.WithInitialConnWindowSize(benchWindow))
 	method := opts.method(client)
 	calls := make([]invoker, opts.Connections)
 	for i := range calls {
