@@ -2,6 +2,7 @@ package test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -31,7 +32,8 @@ const proxyConfig = "../deploy/proxy/haproxy.cfg"
 // to the HTTP listener and shares them between all clients and protocols
 // (http-reuse always), and interleaves, round after round, every protocol
 // through it, each request on a new client connection: native gRPC from the
-// real greeter-client binary and from Go, Connect JSON and proto over
+// real greeter-client binary and from Go, Connect JSON from curl, Connect
+// JSON and proto over
 // HTTP/1.1 and h2c, gRPC-Web, and the page; then two rounds and a stream
 // all at once. Every request must be answered, and the server's access log
 // must show the pooling: fewer upstream connections than calls, and one
@@ -44,6 +46,10 @@ func TestProxy(t *testing.T) {
 	haproxy, err := exec.LookPath("haproxy")
 	if err != nil {
 		t.Fatalf("$%s=require, but haproxy is not on PATH", proxyEnv)
+	}
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Fatalf("$%s=require, but curl is not on PATH", proxyEnv)
 	}
 	cfg, err := filepath.Abs(proxyConfig)
 	if err != nil {
@@ -63,7 +69,7 @@ func TestProxy(t *testing.T) {
 	// have lines of their own, with another method.)
 	var carried []proxyStep // the SayHello calls, in order
 	for round := range 3 {
-		for _, s := range proxySteps(t, client, p.addr, round) {
+		for _, s := range proxySteps(t, client, curl, p.addr, round) {
 			if err := s.run(); err != nil {
 				fail("round %d, %s through the proxy: %v", round, s.desc, err)
 			}
@@ -107,7 +113,7 @@ func TestProxy(t *testing.T) {
 	// Then two rounds at once, and a stream, as a proxy multiplexes the
 	// calls of its clients over the connections it has.
 	var wg sync.WaitGroup
-	burst := append(proxySteps(t, client, p.addr, 3), proxySteps(t, client, p.addr, 4)...)
+	burst := append(proxySteps(t, client, curl, p.addr, 3), proxySteps(t, client, curl, p.addr, 4)...)
 	burst = append(burst, proxyStep{"greeter-client hello-stream (gRPC)", "", func() error {
 		return runClient(client, "Hello, Ann!\nHello, Ann!\nHello, Ann!\n", "--addr", p.addr, "hello-stream", "--name", "Ann", "--count", "3", "--interval", "200ms")
 	}})
@@ -135,14 +141,16 @@ type proxyStep struct {
 }
 
 // proxySteps returns one round of TestProxy's requests to the proxy at
-// addr, each on a client connection of its own: greeter-client hello, a
-// SayHello in every protocol of the HTTP listener (gRPC over h2c, the
-// others over HTTP/1.1 or h2c by turns, gzipped in odd rounds), and the
-// page.
-func proxySteps(t *testing.T, client, addr string, round int) []proxyStep {
+// addr, each on a client connection of its own: greeter-client hello, curl
+// with Connect JSON, a SayHello in every protocol of the HTTP listener (gRPC
+// over h2c, the others over HTTP/1.1 or h2c by turns, gzipped in odd
+// rounds), and the page.
+func proxySteps(t *testing.T, client, curl, addr string, round int) []proxyStep {
 	name := fmt.Sprintf("Ann %d", round)
 	steps := []proxyStep{{"greeter-client hello (gRPC)", "gRPC", func() error {
 		return runClient(client, "Hello, "+name+"!\n", "--addr", addr, "hello", "--name", name)
+	}}, {"curl, Connect JSON", "Connect JSON", func() error {
+		return curlJSON(curl, "http://"+addr+"/greeter.v1.GreeterService/SayHello", name)
 	}}}
 	for i, proto := range protocols {
 		h2 := proto.name == "gRPC" || (round+i)%2 == 0
@@ -165,6 +173,26 @@ func proxySteps(t *testing.T, client, addr string, round int) []proxyStep {
 	return append(steps, proxyStep{"GET /", "", func() error {
 		return get(newProxyClient(t, round%2 == 1), "http://"+addr+"/", "<form")
 	}})
+}
+
+// curlJSON calls SayHello at url with curl, as the docs show, and checks
+// the greeting in its JSON answer.
+func curlJSON(curl, url, name string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, curl, "-sS", "--fail-with-body",
+		"-H", "Content-Type: application/json", "-d", fmt.Sprintf(`{"name": %q}`, name), url).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("curl: %v: %s", err, out)
+	}
+	var answer struct{ Message string }
+	if err := json.Unmarshal(out, &answer); err != nil {
+		return fmt.Errorf("curl printed %q: %v", out, err)
+	}
+	if want := "Hello, " + name + "!"; answer.Message != want {
+		return fmt.Errorf("curl: greeting %q, want %q", answer.Message, want)
+	}
+	return nil
 }
 
 // proxy is a running haproxy.
