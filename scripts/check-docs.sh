@@ -9,8 +9,11 @@
 #      and their docs (default docs/server.md and docs/client.md; paths
 #      relative to the repository root) agree on the flags: the docs
 #      mention every flag, show no flag that does not exist, and a shorthand
-#      means the same flag in every command. See scripts/tools/flagcheck for
-#      how a doc's flags are read, and how to allow another tool's flag.
+#      means the same flag in every command; and no other Markdown file
+#      (git's files, not testdata, not the changelogs, which name removed
+#      flags on purpose) shows a flag that does not exist. See
+#      scripts/tools/flagcheck for how a doc's flags are read, and how to
+#      allow another tool's flag.
 # Fails if either finds a problem, or if a doc is missing.
 set -euo pipefail
 
@@ -45,10 +48,14 @@ if ((${#missing[@]} > 0)); then
   echo "check-docs: FAIL: no ${missing[*]}: flagcheck checks the flags of greeter-server against $server_doc and of greeter-client against $client_doc (or give other docs: scripts/check-docs.sh SERVER_DOC CLIENT_DOC)" >&2
   exit 1
 fi
-echo "flagcheck: flags of greeter-server ($server_doc) and greeter-client ($client_doc)" >&2
+echo "flagcheck: flags of greeter-server ($server_doc) and greeter-client ($client_doc), and in every other Markdown file" >&2
+others=()
+while IFS= read -r doc; do
+  others+=(-doc "$doc")
+done < <(git ls-files '*.md' | grep -v -e '/testdata/' -e '^testdata/' -e 'CHANGELOG\.md$')
 "$tmp/flagcheck" \
   -program "greeter-server=$tmp/greeter-server=$server_doc" \
-  -program "greeter-client=$tmp/greeter-client=$client_doc" || failed=1
+  -program "greeter-client=$tmp/greeter-client=$client_doc" "${others[@]}" || failed=1
 
 if ((failed)); then
   echo "check-docs: FAIL" >&2

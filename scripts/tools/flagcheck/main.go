@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	flagcheck -program NAME=BINARY=DOC [-program NAME=BINARY=DOC ...]
+//	flagcheck -program NAME=BINARY=DOC [-program NAME=BINARY=DOC ...] [-doc FILE ...]
 //
 // NAME is the program's name as its docs write it (greeter-server), BINARY
 // the executable to ask, DOC its Markdown documentation; several programs
@@ -12,7 +12,9 @@
 // (recursively; not cobra's own help and completion commands), and reads
 // the flags of each "Flags:" and "Global Flags:" section (hidden and
 // deprecated flags and shorthands are not listed there, so they do not
-// count). Then it checks three rules:
+// count). Each -doc FILE is another document, checked by rule (b) alone:
+// it need not mention every flag, but every flag it shows must exist.
+// Then it checks three rules:
 //
 //	(a) DOC mentions every flag of NAME but --help, as --flag: a whole
 //	    word, so --name-file does not mention --name.
@@ -79,11 +81,13 @@ const helpTimeout = time.Minute
 // exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var programs programList
+	var others docList
 	flags := flag.NewFlagSet("flagcheck", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	flags.Var(&programs, "program", "a program to check, as NAME=BINARY=DOC (repeatable)")
+	flags.Var(&others, "doc", "another document whose flags must exist (rule b alone; repeatable)")
 	flags.Usage = func() {
-		fmt.Fprintln(stderr, "usage: flagcheck -program NAME=BINARY=DOC [-program NAME=BINARY=DOC ...]")
+		fmt.Fprintln(stderr, "usage: flagcheck -program NAME=BINARY=DOC [-program NAME=BINARY=DOC ...] [-doc FILE ...]")
 		flags.PrintDefaults()
 	}
 	if err := flags.Parse(args); err != nil {
@@ -93,7 +97,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		flags.Usage()
 		return 2
 	}
-	problems, err := check(ctx, programs)
+	problems, err := check(ctx, programs, others)
 	if err != nil {
 		fmt.Fprintln(stderr, "flagcheck:", err)
 		return 2
@@ -123,9 +127,20 @@ func (l *programList) Set(s string) error {
 	return nil
 }
 
+// docList is the value of the repeatable -doc flag.
+type docList []string
+
+func (l *docList) String() string { return "" }
+
+func (l *docList) Set(s string) error {
+	*l = append(*l, s)
+	return nil
+}
+
 // check loads programs and returns the problems of rules (b) and (a) for
-// each doc, then those of rule (c).
-func check(ctx context.Context, programs []*program) ([]string, error) {
+// each program's doc, of rule (b) for each of others, then those of rule
+// (c).
+func check(ctx context.Context, programs []*program, others []string) ([]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, helpTimeout)
 	defer cancel()
 	for _, p := range programs {
@@ -156,6 +171,16 @@ func check(ctx context.Context, programs []*program) ([]string, error) {
 		for _, p := range owners {
 			problems = append(problems, undocumented(p, d.mentions)...)
 		}
+	}
+	for _, doc := range others {
+		if slices.Contains(docs, doc) {
+			continue
+		}
+		src, err := os.ReadFile(doc)
+		if err != nil {
+			return nil, err
+		}
+		problems = append(problems, newDocCheck(doc, string(src), nil, programs).report()...)
 	}
 	return append(problems, shorthands(programs)...), nil
 }

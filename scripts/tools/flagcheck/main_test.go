@@ -70,6 +70,8 @@ func fakes(t *testing.T, names ...string) map[string]string {
 const (
 	serverDoc = "testdata/docs/server.md"
 	clientDoc = "testdata/docs/client.md"
+	// otherDoc is checked by rule (b) alone (-doc).
+	otherDoc = "testdata/docs/other.md"
 )
 
 func fixturePrograms(t *testing.T) []*program {
@@ -91,12 +93,12 @@ var (
 // be, and rules (a) and (c) must report exactly what the fixtures break.
 func TestCheck(t *testing.T) {
 	t.Parallel()
-	problems, err := check(context.Background(), fixturePrograms(t))
+	problems, err := check(context.Background(), fixturePrograms(t), []string{otherDoc, serverDoc})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string][]string{}
-	for _, doc := range []string{serverDoc, clientDoc} {
+	for _, doc := range []string{serverDoc, clientDoc, otherDoc} {
 		src, err := os.ReadFile(doc)
 		if err != nil {
 			t.Fatal(err)
