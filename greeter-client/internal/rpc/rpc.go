@@ -113,7 +113,8 @@ func (c *Call) End(err error) error {
 		return err
 	}
 	err = Err(c.f, c.method, err)
-	if cerr, ok := err.(*exitcode.CallError); ok && st.Code() == codes.DeadlineExceeded {
+	var cerr *exitcode.CallError
+	if errors.As(err, &cerr) && st.Code() == codes.DeadlineExceeded {
 		cerr.ServerDeadline = !localDeadline
 	}
 	return err
