@@ -183,11 +183,11 @@ func curlJSON(curl, url, name string) error {
 	out, err := exec.CommandContext(ctx, curl, "-sS", "--fail-with-body",
 		"-H", "Content-Type: application/json", "-d", fmt.Sprintf(`{"name": %q}`, name), url).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("curl: %v: %s", err, out)
+		return fmt.Errorf("curl: %w: %s", err, out)
 	}
 	var answer struct{ Message string }
 	if err := json.Unmarshal(out, &answer); err != nil {
-		return fmt.Errorf("curl printed %q: %v", out, err)
+		return fmt.Errorf("curl printed %q: %w", out, err)
 	}
 	if want := "Hello, " + name + "!"; answer.Message != want {
 		return fmt.Errorf("curl: greeting %q, want %q", answer.Message, want)

@@ -3,6 +3,7 @@ package serve_test
 import (
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -330,7 +331,7 @@ func reflectionCode(t *testing.T, conn *grpc.ClientConn) codes.Code {
 	if err != nil {
 		return status.Code(err)
 	}
-	if err := stream.Send(&reflectionv1.ServerReflectionRequest{MessageRequest: &reflectionv1.ServerReflectionRequest_ListServices{}}); err != nil && err != io.EOF {
+	if err := stream.Send(&reflectionv1.ServerReflectionRequest{MessageRequest: &reflectionv1.ServerReflectionRequest_ListServices{}}); err != nil && !errors.Is(err, io.EOF) {
 		return status.Code(err)
 	}
 	_, err = stream.Recv()
