@@ -100,7 +100,7 @@ func TestConnectJSON(t *testing.T) {
 			body: `{"name":"Ann"}`, wantStatus: 415},
 		{desc: "too large", path: "/greeter.v1.GreeterService/SayHello", contentType: "application/json",
 			body: `{"name":"` + strings.Repeat("a", serve.MaxRecvMsgSize) + `"}`, wantStatus: 429, wantCode: "resource_exhausted"},
-		{desc: "unknown method", path: "/greeter.v1.GreeterService/SayGoodbye", contentType: "application/json",
+		{desc: "unknown method", path: "/greeter.v1.GreeterService/NoSuchMethod", contentType: "application/json",
 			body: `{}`, wantStatus: 404},
 	}
 	for _, h2 := range []bool{false, true} {
@@ -397,7 +397,7 @@ func TestMethodNotAllowed(t *testing.T) {
 		{desc: "POST without a token, with authentication on", method: http.MethodPost, path: "/greeter.v1.GreeterService/SayHello", header: jsonCall, guarded: true, wantStatus: 401},
 		{desc: "POST", method: http.MethodPost, path: "/greeter.v1.GreeterService/SayHello", header: jsonCall, wantStatus: 200},
 		{desc: "CORS preflight", method: http.MethodOptions, path: "/greeter.v1.GreeterService/SayHello", header: preflight, wantStatus: 204},
-		{desc: "GET of an unknown method", method: http.MethodGet, path: "/greeter.v1.GreeterService/SayGoodbye", wantStatus: 404},
+		{desc: "GET of an unknown method", method: http.MethodGet, path: "/greeter.v1.GreeterService/NoSuchMethod", wantStatus: 404},
 		{desc: "GET of an unknown path", method: http.MethodGet, path: "/nothing/here", wantStatus: 404},
 		{desc: "GET of the page", method: http.MethodGet, path: "/", wantStatus: 200},
 	}
