@@ -100,8 +100,12 @@ func start(ctx context.Context, f *conn.Factory, errOut io.Writer, method string
 func (c *Call) End(err error) error {
 	elapsed := time.Since(c.start)
 	// Whether the call's own deadline had passed, asked before cancel
-	// makes every context done.
-	localDeadline := errors.Is(c.Ctx.Err(), context.DeadlineExceeded)
+	// makes every context done. By the clock too: a server that ends the
+	// call at the deadline the client sent it (grpc-timeout, which it
+	// counts from a later start) may be heard before the client's own timer
+	// fires.
+	deadline, hasDeadline := c.Ctx.Deadline()
+	localDeadline := errors.Is(c.Ctx.Err(), context.DeadlineExceeded) || (hasDeadline && !time.Now().Before(deadline))
 	c.cancel()
 	st, isStatus := status.FromError(err)
 	if c.f.Options.Verbose {
