@@ -11,7 +11,9 @@
 # a whole path: go.mod and go.work, Go imports and strings, buf.gen.yaml's
 # go_package_prefix, scripts, docs and the Containerfile's source label; it
 # leaves every go.mod exactly as `go mod tidy` writes it (the new prefix sorts
-# elsewhere in their require and tool blocks); it then regenerates
+# elsewhere in their require and tool blocks); it makes the walkthrough
+# patches under docs/ again for the renamed tree (so docs/adding-an-rpc.md's
+# test still applies them); it then regenerates
 # greeter-api's code with scripts/generate.sh (the generated code embeds the
 # Go import path in its descriptors) and checks that nothing names the old
 # prefix any more. It does not commit: review and commit.
@@ -101,6 +103,38 @@ check_clean() {
   fi
 }
 
+# rewrite_patches ARGS...: makes each walkthrough patch under docs/ (a diff
+# against the tree as it was, which scripts/test-add-rpc.sh applies) again
+# for the renamed tree. The rename rewrites the patch's text, but gofmt
+# realigns and re-sorts the renamed Go files, so its context no longer
+# matches: instead, two clones of HEAD, one with the patch applied, are
+# renamed as this tree was (ARGS: the rename tool's), and the patch becomes
+# their difference.
+rewrite_patches() {
+  local patch tmp
+  tmp=$(mktemp -d)
+  for patch in $(git ls-files 'docs/*.patch'); do
+    rm -rf "$tmp/plain" "$tmp/walked"
+    git clone -q "$root" "$tmp/plain"
+    git clone -q "$root" "$tmp/walked"
+    if ! git -C "$tmp/walked" apply "$patch" 2>/dev/null; then
+      echo "rename: warning: $patch does not apply to the tree before the rename; rewrite it by hand" >&2
+      continue
+    fi
+    go -C scripts/tools run ./rename -root "$tmp/plain" "$@" >/dev/null
+    go -C scripts/tools run ./rename -root "$tmp/walked" "$@" >/dev/null
+    git -C "$tmp/plain" add -A
+    git -C "$tmp/plain" -c user.name=rename -c user.email=rename@example.invalid commit -qm renamed
+    local g=(git --git-dir="$tmp/plain/.git" --work-tree="$tmp/walked")
+    "${g[@]}" add -N .
+    "${g[@]}" diff >"$tmp/walk.patch"
+    cp "$tmp/walk.patch" "$patch"
+    echo "rewrote $patch for the renamed tree"
+  done
+  chmod -R u+w "$tmp" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+
 # generate regenerates the code that embeds the renamed names.
 generate() {
   echo "regenerating greeter-api's code (scripts/generate.sh)..."
@@ -115,6 +149,7 @@ if [[ -n $api ]]; then
   check_clean
   # Refuses a released API (greeter-api/v* tags) before it changes anything.
   rename -api "$api"
+  rewrite_patches -api "$api"
   generate
   echo "starting the breaking-change baseline afresh: proto/released-api.binpb is $api as it is now"
   scripts/buf build --exclude-source-info -o proto/released-api.binpb
@@ -132,6 +167,7 @@ fi
 old=$(rename -current)
 check_clean
 rename "$new"
+rewrite_patches "$new"
 generate
 
 if left=$(rename -check "$old"); then

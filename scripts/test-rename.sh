@@ -24,7 +24,8 @@
 #     named as buf's managed mode names it, and the breaking-change baseline
 #     (proto/released-api.binpb) was rebuilt;
 #   - buf lint, buf breaking against that baseline, the regenerated code
-#     (scripts/check-generated.sh) and gofmt pass;
+#     (scripts/check-generated.sh) and gofmt pass, and the walkthrough
+#     patches under docs/, which rename.sh rewrites, still apply;
 #   - every go.mod and go.sum is exactly what go mod tidy writes, and every
 #     module type-checks with GOWORK=off, tests included (scripts/tidy.sh
 #     --check, over every module but scripts/tools/lint, which has no
@@ -197,6 +198,11 @@ scripts/buf breaking --against proto/released-api.binpb
 scripts/check-generated.sh
 unformatted=$(gofmt -l greeter-api greeter-server greeter-client scripts)
 [[ -z $unformatted ]] || fail "gofmt would change: $unformatted"
+
+echo "==> the walkthrough patches under docs/ apply to the renamed clone"
+for patch in $(git ls-files 'docs/*.patch'); do
+  git apply --check "$patch" || fail "$patch does not apply to the renamed clone (scripts/test-add-rpc.sh applies it): rename.sh must rewrite it"
+done
 
 echo "==> the renamed clone: go.mod files are tidy and every module type-checks with GOWORK=off (scripts/tidy.sh --check)"
 # Every module but one of tools alone that names no module of ours (today
