@@ -667,6 +667,8 @@ type Addrs struct {
 	GRPC net.Addr
 	// HTTP is the HTTP listener's address, or nil if it is off. // trim:http
 	HTTP net.Addr // trim:http
+	// Metrics is the metrics listener's address, or nil if it is off.
+	Metrics net.Addr
 }
 
 // Run listens on cfg.Addr (and cfg.MetricsAddr and cfg.AdminAddr, if set)
@@ -708,6 +710,7 @@ func Run(ctx context.Context, cfg Config, ready chan<- Addrs) error {
 		// trim:http end
 	}
 	var metricsSrv *http.Server
+	var metricsAddr net.Addr
 	if cfg.MetricsAddr != "" {
 		mlis, err := lc.Listen(ctx, "tcp", cfg.MetricsAddr)
 		if err != nil {
@@ -717,6 +720,7 @@ func Run(ctx context.Context, cfg Config, ready chan<- Addrs) error {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", srv.MetricsHandler())
 		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		metricsAddr = mlis.Addr()
 		go func() { _ = metricsSrv.Serve(mlis) }()
 		logger.Info("metrics listening", "addr", mlis.Addr().String(), "path", "/metrics")
 	}
@@ -728,7 +732,7 @@ func Run(ctx context.Context, cfg Config, ready chan<- Addrs) error {
 	}
 	defer stopAdmin()
 
-	addrs := Addrs{GRPC: lis.Addr()}
+	addrs := Addrs{GRPC: lis.Addr(), Metrics: metricsAddr}
 	start := []any{"addr", lis.Addr().String()}
 	// trim:http begin
 	if hlis != nil {

@@ -31,8 +31,9 @@ import (
 
 // server is a Run in progress.
 type server struct {
-	addr string // the gRPC listener's
-	http string // the HTTP listener's // trim:http
+	addr    string // the gRPC listener's
+	http    string // the HTTP listener's // trim:http
+	metrics string // the metrics listener's, if on
 
 	cancel context.CancelFunc
 	done   chan error
@@ -65,6 +66,9 @@ func start(t *testing.T, cfg serve.Config) *server {
 	case addrs := <-ready:
 		s.addr = addrs.GRPC.String()
 		s.http = addrs.HTTP.String() // trim:http
+		if addrs.Metrics != nil {
+			s.metrics = addrs.Metrics.String()
+		}
 	case err := <-s.done:
 		cancel()
 		t.Fatalf("Run returned before it was ready: %v", err)
@@ -343,16 +347,6 @@ func checkContains(t *testing.T, what string, got, want []string) {
 
 // freeLoopbackAddr returns a loopback address whose port was free a moment
 // ago, for a listener Run opens itself.
-func freeLoopbackAddr(t *testing.T) string {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lis.Close()
-	return lis.Addr().String()
-}
-
 // fetch GETs url and returns its body, failing the test unless it is 200.
 func fetch(t *testing.T, url string) string {
 	t.Helper()
@@ -374,13 +368,12 @@ func fetch(t *testing.T, url string) string {
 
 func TestMetrics(t *testing.T) {
 	t.Parallel()
-	metricsAddr := freeLoopbackAddr(t)
-	s := start(t, serve.Config{MetricsAddr: metricsAddr})
+	s := start(t, serve.Config{MetricsAddr: "127.0.0.1:0"})
 	client := greeterv1.NewGreeterServiceClient(dialPlain(t, s.addr))
 	_, _ = client.SayHello(callCtx(t), &greeterv1.SayHelloRequest{Name: "you"})
 	_, _ = client.SayHello(callCtx(t), &greeterv1.SayHelloRequest{Name: ""})
 
-	body := fetch(t, "http://"+metricsAddr+"/metrics")
+	body := fetch(t, "http://"+s.metrics+"/metrics")
 	for _, want := range []string{
 		`grpc_server_handled_total{grpc_code="OK",grpc_method="SayHello",grpc_service="greeter.v1.GreeterService",grpc_type="unary"} 1`,
 		`grpc_server_handled_total{grpc_code="InvalidArgument",grpc_method="SayHello",grpc_service="greeter.v1.GreeterService",grpc_type="unary"} 1`,

@@ -489,15 +489,14 @@ func TestTLSReloadRefusesInvalidCertificates(t *testing.T) {
 	d := newTLSDir(t, true)
 	d.write(pair(t, a))
 	var log testlog.Buffer
-	metricsAddr := freeLoopbackAddr(t)
 	s := start(t, serve.Config{
 		Limits:      serve.Limits{TLSReloadInterval: reloadInterval},
 		TLS:         serve.TLSFiles{Cert: d.path(certName), Key: d.path(keyName)},
-		MetricsAddr: metricsAddr,
+		MetricsAddr: "127.0.0.1:0",
 		Logger:      slog.New(slog.NewTextHandler(&log, nil)),
 	})
 	expiry := func() int64 {
-		body := fetch(t, "http://"+metricsAddr+"/metrics")
+		body := fetch(t, "http://"+s.metrics+"/metrics")
 		for _, line := range strings.Split(body, "\n") {
 			if v, ok := strings.CutPrefix(line, "greeter_server_tls_certificate_expiry_seconds "); ok {
 				f, err := strconv.ParseFloat(v, 64)
