@@ -113,35 +113,49 @@ func TestPercentilesBeyondMaxLatency(t *testing.T) {
 // 80 MB (and twice that while the slice grew).
 func TestTallyMemory(t *testing.T) {
 	const calls = 10_000_000
-	r := newRun(&Options{}, nil, 0, 1000) // with --rate, so both histograms
-	size := r.tally.latency.ByteSize() + r.tally.late.ByteSize()
 	rng := rand.New(rand.NewPCG(3, 4))
 	latencies := make([]time.Duration, 1<<16)
 	for i := range latencies {
 		latencies[i] = time.Duration(1e6 * math.Exp(2*rng.NormFloat64()))
 	}
-	var b batch
-	now := time.Now()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for i := range calls {
-		l := latencies[i%len(latencies)]
-		b.add(r.tally, sample{latency: l, late: l / 2, code: codes.Code(i % 20)}, now)
+	// The allocation count is the whole process's: goroutines that earlier
+	// tests left winding down (closing connections, say) may allocate
+	// during a run. Recording that allocates shows in every attempt; such
+	// noise does not, so the least of three attempts is what counts.
+	var grew uint64
+	var size int
+	for attempt := range 3 {
+		r := newRun(&Options{}, nil, 0, 1000) // with --rate, so both histograms
+		size = r.tally.latency.ByteSize() + r.tally.late.ByteSize()
+		var b batch
+		now := time.Now()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for i := range calls {
+			l := latencies[i%len(latencies)]
+			b.add(r.tally, sample{latency: l, late: l / 2, code: codes.Code(i % 20)}, now)
+		}
+		b.flush(r.tally)
+		runtime.ReadMemStats(&after)
+		if got := r.tally.latency.TotalCount(); got != calls {
+			t.Fatalf("recorded %d calls, want %d", got, calls)
+		}
+		if got := r.tally.latency.ByteSize() + r.tally.late.ByteSize(); got != size {
+			t.Errorf("histograms hold %d bytes after %d calls, want the %d they started with", got, calls, size)
+		}
+		if g := after.TotalAlloc - before.TotalAlloc; attempt == 0 || g < grew {
+			grew = g
+		}
+		// otherCodes holds the three codes above 16: a map of three entries.
+		if grew <= 4096 {
+			break
+		}
 	}
-	b.flush(r.tally)
-	runtime.ReadMemStats(&after)
-	if got := r.tally.latency.TotalCount(); got != calls {
-		t.Fatalf("recorded %d calls, want %d", got, calls)
-	}
-	// otherCodes holds the three codes above 16: a map of three entries.
-	if grew := after.TotalAlloc - before.TotalAlloc; grew > 4096 {
-		t.Errorf("recording %d calls allocated %d bytes, want none beyond the codes map", calls, grew)
-	}
-	if got := r.tally.latency.ByteSize() + r.tally.late.ByteSize(); got != size {
-		t.Errorf("histograms hold %d bytes after %d calls, want the %d they started with", got, calls, size)
+	if grew > 4096 {
+		t.Errorf("recording %d calls allocated at least %d bytes in each of three attempts, want none beyond the codes map", calls, grew)
 	}
 	t.Logf("%d calls recorded in %d bytes of histograms (latency and lateness), %d allocated while recording",
-		calls, size, after.TotalAlloc-before.TotalAlloc)
+		calls, size, grew)
 }
 
 // BenchmarkRecord measures what recording one call costs a worker.
