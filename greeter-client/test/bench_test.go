@@ -1,11 +1,8 @@
 package test
 
 import (
-	"bytes"
 	"context"
-	"net"
 	"os/exec"
-	"strconv"
 	"testing"
 	"time"
 )
@@ -17,22 +14,7 @@ import (
 // what they cost), and keepalive pings only after minutes.
 func TestBenchSendsNoFlowControlPings(t *testing.T) {
 	t.Parallel()
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t, "127.0.0.1")))
-	var serverLog bytes.Buffer
-	server := exec.Command(serverBin, "--addr", addr,
-		"--http-addr", "", // trim:http
-		"--log-level", "warn")
-	server.Stderr = &serverLog
-	server.Env = environWithoutGreeter()
-	if err := server.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = server.Process.Kill()
-		_ = server.Wait()
-	})
-	waitListening(t, addr, &serverLog)
-	proxy := newFrameProxy(t, addr)
+	proxy := newFrameProxy(t, startGreeterServer(t))
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
